@@ -1,0 +1,16 @@
+import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import type { Request } from 'express';
+import type { Organization } from '../../modules/organizations/organization.entity';
+
+export const IS_PUBLIC = 'isPublic';
+
+/** Routes that authenticate otherwise (Twilio signature) or not at all (health). */
+export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(IS_PUBLIC, true);
+
+export type AuthenticatedRequest = Request & { organization?: Organization };
+
+/** The organization the API key resolved to; every dashboard query is scoped by it. */
+export const CurrentOrganization = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): Organization =>
+    context.switchToHttp().getRequest<AuthenticatedRequest>().organization as Organization,
+);

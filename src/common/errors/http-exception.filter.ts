@@ -1,0 +1,65 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { ThrottlerException } from '@nestjs/throttler';
+import * as Sentry from '@sentry/nestjs';
+import type { Response } from 'express';
+import { DomainError } from './domain-error';
+import { ErrorBody, ErrorCode } from './error-codes';
+
+const CODE_BY_STATUS: Record<number, ErrorCode> = {
+  400: 'MALFORMED_BODY',
+  401: 'UNAUTHORIZED',
+  403: 'UNAUTHORIZED',
+  404: 'NOT_FOUND',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+  503: 'SERVICE_UNAVAILABLE',
+};
+
+/** Errors that mean the database is unreachable right now: answer 503, not 500. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const text =
+    error instanceof Error ? `${error.message} ${(error as { code?: string }).code ?? ''}` : '';
+  return /ECONNREFUSED|ECONNRESET|Connection terminated|timeout exceeded when trying to connect|the database system is (starting up|shutting down)|terminating connection|57P01|57P03/.test(
+    text,
+  );
+}
+
+/** Maps anything thrown into the contract's error shape; internal details never leave. */
+export function toErrorBody(exception: unknown): ErrorBody {
+  if (exception instanceof DomainError) return exception.toBody();
+  if (exception instanceof ThrottlerException) {
+    return { statusCode: 429, code: 'RATE_LIMITED', message: 'Too many requests, slow down' };
+  }
+  if (exception instanceof HttpException) {
+    const statusCode = exception.getStatus();
+    const code =
+      CODE_BY_STATUS[statusCode] ?? (statusCode >= 500 ? 'INTERNAL_ERROR' : 'MALFORMED_BODY');
+    const message = statusCode === 404 ? 'Route not found' : exception.message;
+    return { statusCode, code, message };
+  }
+  if (isDatabaseUnavailable(exception)) {
+    return {
+      statusCode: 503,
+      code: 'SERVICE_UNAVAILABLE',
+      message: 'Service temporarily unavailable, try again',
+    };
+  }
+  return { statusCode: 500, code: 'INTERNAL_ERROR', message: 'Internal server error' };
+}
+
+@Catch()
+export class HttpExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HttpExceptionFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const body = toErrorBody(exception);
+    if (body.statusCode >= 500) {
+      this.logger.error({ err: exception, code: body.code }, 'request failed');
+      if (body.code === 'INTERNAL_ERROR') Sentry.captureException(exception);
+    }
+    if (response.headersSent) return;
+    response.status(body.statusCode).json(body);
+  }
+}

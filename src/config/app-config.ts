@@ -1,0 +1,170 @@
+/**
+ * The one place that reads the process environment. Everything else receives a typed,
+ * validated AppConfig through dependency injection.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+export type AgentProvider = 'local' | 'openai';
+
+export interface AppConfig {
+  nodeEnv: string;
+  port: number;
+  /** Unset: the embedded PGlite database is used. */
+  databaseUrl: string | null;
+  pgliteDataDir: string;
+  /** Current key first; previous keys are accepted for decryption only. */
+  encryptionKeys: { current: Buffer; previous: Buffer[]; generatedAt?: string };
+  publicBaseUrl: string;
+  twilioApiBaseUrl: string;
+  twilioTimeoutMs: number;
+  sentryDsn: string | null;
+  agentProvider: AgentProvider;
+  openai: { apiKey: string | null; baseUrl: string | null; model: string; timeoutMs: number };
+  dashboardOrigins: string[];
+  logLevel: string;
+  /** Worker concurrency for reply jobs; 0 disables the worker in this process. */
+  replyWorkerConcurrency: number;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    reason: string,
+  ) {
+    super(`Invalid configuration: ${variable} ${reason}`);
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function parseInteger(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}`);
+  return value;
+}
+
+function parseUrl(name: string, raw: string, protocols: string[]): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, 'must be an absolute URL');
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new ConfigError(name, `must use ${protocols.join(' or ')}`);
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+/** Decodes one base64 key; never echoes the value in the error. */
+export function decodeKey(name: string, raw: string): Buffer {
+  const trimmed = raw.trim();
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(trimmed)) throw new ConfigError(name, 'must be base64');
+  const key = Buffer.from(trimmed, 'base64');
+  if (key.length !== 32)
+    throw new ConfigError(name, `must decode to exactly 32 bytes, got ${key.length}`);
+  return key;
+}
+
+function loadEncryptionKeys(
+  env: NodeJS.ProcessEnv,
+  nodeEnv: string,
+  dataDir: string,
+): AppConfig['encryptionKeys'] {
+  const previous = (env.CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS ?? '')
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part) => decodeKey('CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS', part));
+  const raw = env.CREDENTIALS_ENCRYPTION_KEY;
+  if (raw) return { current: decodeKey('CREDENTIALS_ENCRYPTION_KEY', raw), previous };
+  if (nodeEnv === 'production')
+    throw new ConfigError('CREDENTIALS_ENCRYPTION_KEY', 'is required when NODE_ENV=production');
+  // Development convenience: a key generated once and kept beside the embedded database.
+  const file = resolve(dataDir, 'credentials-encryption.key');
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, randomBytes(32).toString('base64') + '\n', { mode: 0o600 });
+  }
+  return { current: decodeKey(file, readFileSync(file, 'utf8')), previous, generatedAt: file };
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const nodeEnv = env.NODE_ENV || 'development';
+  const port = parseInteger(env, 'PORT', 3000, 0, 65535);
+  const databaseUrl = env.DATABASE_URL
+    ? parseUrl('DATABASE_URL', env.DATABASE_URL, ['postgres:', 'postgresql:'])
+    : null;
+  const dataDir = resolve(env.DATA_DIR || './data');
+  const pgliteDataDir = env.PGLITE_DATA_DIR || resolve(dataDir, 'pglite');
+  const publicBaseUrl = parseUrl(
+    'PUBLIC_BASE_URL',
+    env.PUBLIC_BASE_URL || `http://localhost:${port}`,
+    ['http:', 'https:'],
+  );
+  const twilioApiBaseUrl = parseUrl(
+    'TWILIO_API_BASE_URL',
+    env.TWILIO_API_BASE_URL || 'https://api.twilio.com',
+    ['http:', 'https:'],
+  );
+  const sentryDsn = env.SENTRY_DSN
+    ? parseUrl('SENTRY_DSN', env.SENTRY_DSN, ['http:', 'https:'])
+    : null;
+  const agentProvider = (env.AGENT_PROVIDER || 'local') as AgentProvider;
+  if (!['local', 'openai'].includes(agentProvider)) {
+    throw new ConfigError('AGENT_PROVIDER', 'must be "local" or "openai"');
+  }
+  const openaiBaseUrl = env.OPENAI_BASE_URL
+    ? parseUrl('OPENAI_BASE_URL', env.OPENAI_BASE_URL, ['http:', 'https:'])
+    : null;
+  if (agentProvider === 'openai' && !env.OPENAI_API_KEY && !openaiBaseUrl) {
+    throw new ConfigError(
+      'OPENAI_API_KEY',
+      'is required when AGENT_PROVIDER=openai (or set OPENAI_BASE_URL for a local server)',
+    );
+  }
+  const dashboardOrigins = (env.DASHBOARD_ORIGINS ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean)
+    .map((origin) => parseUrl('DASHBOARD_ORIGINS', origin, ['http:', 'https:']));
+  const logLevel = env.LOG_LEVEL || 'info';
+  if (!LOG_LEVELS.includes(logLevel))
+    throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+
+  return {
+    nodeEnv,
+    port,
+    databaseUrl,
+    pgliteDataDir,
+    encryptionKeys: loadEncryptionKeys(env, nodeEnv, dataDir),
+    publicBaseUrl,
+    twilioApiBaseUrl,
+    twilioTimeoutMs: parseInteger(env, 'TWILIO_TIMEOUT_MS', 10_000, 100, 120_000),
+    sentryDsn,
+    agentProvider,
+    openai: {
+      apiKey: env.OPENAI_API_KEY || null,
+      baseUrl: openaiBaseUrl,
+      model: env.OPENAI_MODEL || 'gpt-4o-mini',
+      timeoutMs: parseInteger(env, 'OPENAI_TIMEOUT_MS', 20_000, 100, 300_000),
+    },
+    dashboardOrigins,
+    logLevel,
+    replyWorkerConcurrency: parseInteger(env, 'REPLY_WORKER_CONCURRENCY', 4, 0, 64),
+  };
+}
+
+/** Injection token for AppConfig (an interface has no runtime value). */
+export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,0 +1,71 @@
+/**
+ * The embedded PostgreSQL used when DATABASE_URL is unset: PGlite served on a loopback port by
+ * pglite-socket, so TypeORM, pg-boss and the CLI all speak the same `pg` protocol as in production.
+ *
+ * A data directory can be opened by one process only, so the serving process writes
+ * `<dataDir>.server.json` ({pid, port}); the CLI connects to that server when it is alive instead of
+ * opening the directory a second time.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+
+export interface EmbeddedPostgres {
+  url: string;
+  stop(): Promise<void>;
+}
+
+const IN_MEMORY = 'memory://';
+
+function serverFile(dataDir: string): string {
+  return `${dataDir.replace(/\/+$/, '')}.server.json`;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The URL of an embedded server another live process already serves for this directory. */
+export function findRunningEmbeddedServer(dataDir: string): string | null {
+  if (dataDir.startsWith(IN_MEMORY)) return null;
+  const file = serverFile(dataDir);
+  if (!existsSync(file)) return null;
+  try {
+    const { pid, port } = JSON.parse(readFileSync(file, 'utf8')) as { pid: number; port: number };
+    if (pid !== process.pid && isAlive(pid))
+      return `postgres://postgres@127.0.0.1:${port}/postgres`;
+  } catch {
+    return null;
+  }
+  return null;
+}
+
+export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPostgres> {
+  const inMemory = dataDir.startsWith(IN_MEMORY);
+  if (!inMemory) mkdirSync(dirname(dataDir), { recursive: true });
+  const db = await PGlite.create(inMemory ? undefined : dataDir);
+  // Many pooled connections share the one PGlite session; pglite-socket keeps a transaction's
+  // statements together, so TypeORM and pg-boss pools behave as against a server.
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 200 });
+  await server.start();
+  const port = Number(server.getServerConn().split(':').pop());
+  if (!inMemory) writeFileSync(serverFile(dataDir), JSON.stringify({ pid: process.pid, port }));
+  let stopped = false;
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await server.stop();
+      // close() checkpoints and flushes the data directory, so Ctrl-C leaves it consistent.
+      await db.close();
+      if (!inMemory) rmSync(serverFile(dataDir), { force: true });
+    },
+  };
+}

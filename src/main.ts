@@ -1,0 +1,54 @@
+import './instrument';
+import { createApplication } from './bootstrap';
+import { ConfigError, loadConfig } from './config/app-config';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  if (config.encryptionKeys.generatedAt) {
+    process.stderr.write(
+      `WARNING: CREDENTIALS_ENCRYPTION_KEY is not set; using a development key generated in ${config.encryptionKeys.generatedAt}. ` +
+        'Set CREDENTIALS_ENCRYPTION_KEY (32 bytes, base64) before storing real credentials.\n',
+    );
+  }
+  const running = await createApplication(config);
+  await running.app.listen(config.port, '0.0.0.0');
+  process.stdout.write(
+    JSON.stringify({
+      msg: 'listening',
+      url: await running.app.getUrl(),
+      database: running.database.embedded
+        ? `embedded PGlite (${config.pgliteDataDir})`
+        : 'DATABASE_URL',
+      docs: `${config.publicBaseUrl}/api/docs`,
+    }) + '\n',
+  );
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(JSON.stringify({ msg: 'shutting down', signal }) + '\n');
+    // A hard deadline: a stuck connection must not keep the process past its grace period.
+    setTimeout(() => process.exit(1), 9_000).unref();
+    running.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`shutdown failed: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+void main();

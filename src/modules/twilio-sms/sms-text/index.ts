@@ -1,0 +1,4 @@
+export * from './reply-text';
+export * from './sms-keywords';
+export * from './sms-segments';
+export * from './twilio-error-codes';
