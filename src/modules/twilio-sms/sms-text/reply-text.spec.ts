@@ -5,7 +5,7 @@ import {
   truncateSmsText,
 } from './reply-text';
 
-const ELLIPSIS = '\u2026';
+const ELLIPSIS = '...';
 
 /** mulberry32: a tiny seeded PRNG so the property-style test is reproducible. */
 function seededRandom(seed: number): () => number {
@@ -147,7 +147,7 @@ describe('truncateSmsText', () => {
 
   it('uses a whitespace sitting exactly at the limit', () => {
     // Budget is 11 units; "hello brave" is 11 long and is followed by a space.
-    expect(truncateSmsText('hello brave world', 12)).toBe(`hello brave${ELLIPSIS}`);
+    expect(truncateSmsText('hello brave world', 14)).toBe(`hello brave${ELLIPSIS}`);
   });
 
   it('drops trailing whitespace before the ellipsis', () => {
@@ -157,25 +157,25 @@ describe('truncateSmsText', () => {
   it('cuts hard when no whitespace is within the last 200 characters', () => {
     const text = 'word ' + 'x'.repeat(400);
     const result = truncateSmsText(text, 300);
-    expect(result).toBe('word ' + 'x'.repeat(294) + ELLIPSIS);
+    expect(result).toBe('word ' + 'x'.repeat(292) + ELLIPSIS);
     expect(result).toHaveLength(300);
   });
 
   it('still prefers whitespace exactly 200 characters back', () => {
-    const text = 'a'.repeat(99) + ' ' + 'b'.repeat(400);
-    // Budget 299; the space is at index 99 = 299 - 200.
-    expect(truncateSmsText(text, 300)).toBe('a'.repeat(99) + ELLIPSIS);
+    const text = 'a'.repeat(97) + ' ' + 'b'.repeat(400);
+    // Budget 297; the space is at index 97 = 297 - 200.
+    expect(truncateSmsText(text, 300)).toBe('a'.repeat(97) + ELLIPSIS);
   });
 
   it('never splits a surrogate pair on a hard cut', () => {
     const text = 'x'.repeat(8) + '😀' + 'y'.repeat(10);
     // Budget 9 would end between the two halves of the emoji.
-    expect(truncateSmsText(text, 10)).toBe('x'.repeat(8) + ELLIPSIS);
-    expect(truncateSmsText(text, 11)).toBe('x'.repeat(8) + '😀' + ELLIPSIS);
+    expect(truncateSmsText(text, 12)).toBe('x'.repeat(8) + ELLIPSIS);
+    expect(truncateSmsText(text, 13)).toBe('x'.repeat(8) + '😀' + ELLIPSIS);
   });
 
-  it('returns only the ellipsis when the limit is 1', () => {
-    expect(truncateSmsText('hello', 1)).toBe(ELLIPSIS);
+  it('returns only the ellipsis when the limit leaves no room for text', () => {
+    expect(truncateSmsText('hello', 3)).toBe(ELLIPSIS);
   });
 });
 
@@ -198,7 +198,7 @@ describe('fitSmsReply', () => {
 
   it('counts emoji as 2 units so Twilio limits are never exceeded', () => {
     const result = fitSmsReply('😀'.repeat(1000));
-    expect(result).toBe('😀'.repeat(799) + ELLIPSIS);
+    expect(result).toBe('😀'.repeat(798) + ELLIPSIS);
     expect(result).toHaveLength(1599);
   });
 

@@ -5,7 +5,8 @@
  */
 export const TWILIO_MAX_BODY_CHARS = 1600;
 
-const ELLIPSIS = '\u2026';
+// Three dots, not U+2026: "…" is outside GSM-7 and would turn the whole reply into UCS-2.
+const ELLIPSIS = '...';
 // How far back from the limit a word boundary is worth looking for; past that a hard cut
 // loses less text than the word-boundary cut would.
 const WORD_BOUNDARY_WINDOW = 200;
@@ -112,7 +113,7 @@ function isHighSurrogate(codeUnit: number): boolean {
 }
 
 /**
- * Shortens well-formed text to at most `maxChars` UTF-16 code units, ending in "…".
+ * Shortens well-formed text to at most `maxChars` UTF-16 code units, ending in "...".
  * Prefers the last whitespace within WORD_BOUNDARY_WINDOW of the limit so words are not
  * cut; otherwise cuts hard, stepping back one unit rather than splitting a surrogate pair.
  */
@@ -120,6 +121,7 @@ export function truncateSmsText(text: string, maxChars: number): string {
   if (text.length <= maxChars) return text;
 
   const budget = maxChars - ELLIPSIS.length;
+  if (budget <= 0) return ELLIPSIS.slice(0, maxChars);
   const windowStart = Math.max(1, budget - WORD_BOUNDARY_WINDOW);
   for (let index = budget; index >= windowStart; index -= 1) {
     if (/\s/.test(text[index])) {
@@ -136,9 +138,6 @@ export function truncateSmsText(text: string, maxChars: number): string {
 /**
  * Makes a chatbot reply safe to send as one Twilio message: plain text (markdown stripped),
  * well-formed UTF-16 and at most `maxChars` UTF-16 code units.
- *
- * Note: "…" is not in GSM-7, so a truncated reply is sent as UCS-2 (70/67 units per part)
- * unless Twilio Smart Encoding is enabled on the Messaging Service.
  */
 export function fitSmsReply(text: string, maxChars: number = TWILIO_MAX_BODY_CHARS): string {
   if (!Number.isInteger(maxChars) || maxChars < 1) {
