@@ -12,6 +12,7 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source-options';
 import { AgentModule } from './modules/agent/agent.module';
+import { ChannelsModule } from './modules/channels/channels.module';
 import { CryptoModule } from './modules/crypto/crypto.module';
 import { HealthModule } from './modules/health/health.module';
 import { OrganizationsModule } from './modules/organizations/organizations.module';
@@ -35,6 +36,7 @@ export class AppModule {
         OrganizationsModule,
         CryptoModule,
         AgentModule,
+        ChannelsModule,
       ],
       providers: [
         { provide: APP_GUARD, useClass: ApiKeyGuard },

@@ -26,6 +26,17 @@ export interface AppConfig {
   logLevel: string;
   /** Worker concurrency for reply jobs; 0 disables the worker in this process. */
   replyWorkerConcurrency: number;
+  /** How often idle workers poll (pg-boss minimum 0.5 s); a local enqueue also wakes them at once. */
+  queuePollSeconds: number;
+  /** First retry delay of a failed reply; doubles (pg-boss backoff) up to replyRetryLimit tries. */
+  replyRetryDelaySeconds: number;
+  replyRetryLimit: number;
+  /** Loop guard: at most this many bot replies per conversation per minute. */
+  botRepliesPerMinute: number;
+  /** Webhook rate limit per Twilio number (requests per minute). */
+  webhookRateLimitPerMinute: number;
+  /** Dashboard API rate limit per API key (requests per minute). */
+  apiRateLimitPerMinute: number;
 }
 
 export class ConfigError extends Error {
@@ -163,6 +174,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dashboardOrigins,
     logLevel,
     replyWorkerConcurrency: parseInteger(env, 'REPLY_WORKER_CONCURRENCY', 4, 0, 64),
+    queuePollSeconds: parseInteger(env, 'QUEUE_POLL_SECONDS', 2, 1, 60),
+    replyRetryDelaySeconds: parseInteger(env, 'REPLY_RETRY_DELAY_SECONDS', 5, 1, 3600),
+    replyRetryLimit: parseInteger(env, 'REPLY_RETRY_LIMIT', 8, 0, 50),
+    botRepliesPerMinute: parseInteger(env, 'BOT_REPLIES_PER_MINUTE', 6, 1, 1000),
+    webhookRateLimitPerMinute: parseInteger(
+      env,
+      'WEBHOOK_RATE_LIMIT_PER_MINUTE',
+      600,
+      1,
+      1_000_000,
+    ),
+    apiRateLimitPerMinute: parseInteger(env, 'API_RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
   };
 }
 

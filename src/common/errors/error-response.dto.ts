@@ -1,0 +1,17 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ERROR_STATUS } from './error-codes';
+
+class FieldErrorDto {
+  @ApiProperty({ example: 'accountSid' }) field: string;
+  @ApiProperty({ example: 'accountSid must be "AC" followed by 32 hex characters (34 in all)' })
+  message: string;
+}
+
+/** The contract's one error shape, for Swagger. */
+export class ErrorResponse {
+  @ApiProperty({ example: 422 }) statusCode: number;
+  @ApiProperty({ example: 'TWILIO_CREDENTIALS_REJECTED', enum: Object.keys(ERROR_STATUS) })
+  code: string;
+  @ApiProperty({ example: 'Twilio rejected the credentials' }) message: string;
+  @ApiPropertyOptional({ type: [FieldErrorDto] }) details?: FieldErrorDto[];
+}

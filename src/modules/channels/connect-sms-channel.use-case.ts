@@ -1,0 +1,194 @@
+/**
+ * Connect (or reconnect) a chatbot's SMS channel: plan check, live probe of the customer's Twilio
+ * account, then one transaction that stores the encrypted token and, when asked, points the
+ * number's webhook at us. Nothing is stored unless every check passed.
+ */
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { DataSource, QueryFailedError } from 'typeorm';
+import { DomainError } from '../../common/errors/domain-error';
+import { ChatbotsService } from '../agent/chatbots.service';
+import { CredentialCipher } from '../crypto/credential-cipher';
+import { Secret } from '../crypto/secret';
+import { Organization, planIncludesIntegrations } from '../organizations/organization.entity';
+import { TwilioApiError } from '../twilio-sms/api/twilio-api.error';
+import {
+  TwilioCredentials,
+  TwilioIncomingNumber,
+  TwilioRestAdapter,
+} from '../twilio-sms/api/twilio-rest.adapter';
+import { ConnectSmsChannelDto } from './dto/sms-channel.dto';
+import { SmsChannel } from './sms-channel.entity';
+import { authTokenAad, SmsChannelsService } from './sms-channels.service';
+
+const UNIQUE_VIOLATION = '23505';
+
+/** How a failed Twilio call reads to the customer (messages fixed by the contract). */
+export function probeFailure(error: TwilioApiError): DomainError {
+  if (error.isAuthenticationFailure) {
+    return new DomainError(
+      'TWILIO_CREDENTIALS_REJECTED',
+      'Twilio rejected the credentials',
+      undefined,
+      { cause: error },
+    );
+  }
+  if (error.transient) {
+    return new DomainError('TWILIO_UNREACHABLE', "Couldn't reach Twilio right now", undefined, {
+      cause: error,
+    });
+  }
+  return new DomainError(
+    'TWILIO_REQUEST_REJECTED',
+    `Twilio refused the request: ${error.reason}`,
+    undefined,
+    { cause: error },
+  );
+}
+
+const alreadyConnected = (): DomainError =>
+  new DomainError(
+    'NUMBER_ALREADY_CONNECTED',
+    'This number is already connected to another chatbot; disconnect it there first',
+  );
+
+@Injectable()
+export class ConnectSmsChannelUseCase {
+  private readonly logger = new Logger(ConnectSmsChannelUseCase.name);
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly chatbots: ChatbotsService,
+    private readonly channels: SmsChannelsService,
+    private readonly twilio: TwilioRestAdapter,
+    private readonly cipher: CredentialCipher,
+  ) {}
+
+  async execute(
+    organization: Organization,
+    chatbotId: string,
+    dto: ConnectSmsChannelDto,
+  ): Promise<SmsChannel> {
+    await this.chatbots.get(organization.id, chatbotId);
+    if (!planIncludesIntegrations(organization.plan)) {
+      throw new DomainError(
+        'PLAN_UPGRADE_REQUIRED',
+        `The SMS channel needs the Starter plan or above; this organization is on ${organization.plan}`,
+      );
+    }
+    const credentials: TwilioCredentials = {
+      accountSid: dto.accountSid,
+      authToken: new Secret(dto.authToken),
+    };
+    const { number, accountType } = await this.probe(credentials, dto.phoneNumber);
+    const channel = await this.store(
+      organization,
+      chatbotId,
+      dto,
+      credentials,
+      number,
+      accountType,
+    );
+    this.logger.log({ channelId: channel.id, chatbotId, accountType }, 'SMS channel connected');
+    return channel;
+  }
+
+  /** Credentials work, the account is active, the number is the account's and can text. */
+  private async probe(
+    credentials: TwilioCredentials,
+    phoneNumber: string,
+  ): Promise<{ number: TwilioIncomingNumber; accountType: string }> {
+    try {
+      const account = await this.twilio.fetchAccount(credentials);
+      if (account.status !== 'active') {
+        throw new DomainError(
+          'TWILIO_ACCOUNT_NOT_ACTIVE',
+          `This Twilio account is ${account.status}; reactivate it in the Twilio Console first`,
+        );
+      }
+      const number = await this.twilio.findIncomingNumber(credentials, phoneNumber);
+      // Twilio's PhoneNumber filter also matches partial numbers; only an exact match counts.
+      if (!number || number.phoneNumber !== phoneNumber) {
+        throw new DomainError(
+          'TWILIO_NUMBER_NOT_OWNED',
+          "The phone number you entered doesn't belong to this Twilio account",
+        );
+      }
+      if (!number.smsCapable) {
+        throw new DomainError(
+          'TWILIO_NUMBER_NOT_SMS_CAPABLE',
+          'This Twilio number cannot send or receive SMS',
+        );
+      }
+      return { number, accountType: account.type };
+    } catch (error) {
+      if (error instanceof TwilioApiError) throw probeFailure(error);
+      throw error;
+    }
+  }
+
+  private async store(
+    organization: Organization,
+    chatbotId: string,
+    dto: ConnectSmsChannelDto,
+    credentials: TwilioCredentials,
+    number: TwilioIncomingNumber,
+    accountType: string,
+  ): Promise<SmsChannel> {
+    const webhookUrl = this.channels.webhookUrl;
+    try {
+      return await this.dataSource.transaction(async (manager) => {
+        const repository = manager.getRepository(SmsChannel);
+        const existing = await repository.findOne({
+          where: { chatbotId },
+          lock: { mode: 'pessimistic_write' },
+        });
+        const holder = await repository.findOneBy({ phoneNumber: dto.phoneNumber });
+        if (holder && holder.chatbotId !== chatbotId) throw alreadyConnected();
+        const id = existing?.id ?? randomUUID();
+        let webhookPointsToUs = number.smsUrl === webhookUrl;
+        if (dto.configureWebhook && !webhookPointsToUs) {
+          // Inside the transaction: if Twilio refuses, nothing is stored.
+          const updated = await this.twilio
+            .updateSmsUrl(credentials, number.sid, webhookUrl)
+            .catch((error: TwilioApiError) => {
+              throw probeFailure(error);
+            });
+          webhookPointsToUs = updated.smsUrl === webhookUrl;
+        }
+        const sameNumber =
+          existing?.phoneNumber === dto.phoneNumber && existing.accountSid === dto.accountSid;
+        const values: Partial<SmsChannel> = {
+          id,
+          organizationId: organization.id,
+          chatbotId,
+          accountSid: dto.accountSid,
+          authTokenEncrypted: this.cipher.encrypt(credentials.authToken, authTokenAad(id)),
+          phoneNumber: dto.phoneNumber,
+          phoneNumberSid: number.sid,
+          friendlyName: dto.friendlyName ?? null,
+          accountType,
+          webhookConfiguredByUs:
+            Boolean(dto.configureWebhook) ||
+            (sameNumber && Boolean(existing?.webhookConfiguredByUs)),
+          webhookPointsToUs,
+          connectedAt: new Date(),
+          lastError: null,
+          lastErrorAt: null,
+        };
+        if (existing) this.channels.forget(existing);
+        await repository.save(repository.create(values));
+        return repository.findOneByOrFail({ id });
+      });
+    } catch (error) {
+      if (
+        error instanceof QueryFailedError &&
+        (error as { code?: string }).code === UNIQUE_VIOLATION
+      ) {
+        throw alreadyConnected();
+      }
+      throw error;
+    }
+  }
+}

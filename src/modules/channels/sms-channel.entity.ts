@@ -1,0 +1,83 @@
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+} from 'typeorm';
+import { Chatbot } from '../agent/chatbot.entity';
+
+/**
+ * A chatbot's connection to a customer's own Twilio number. The Auth Token is stored only as a
+ * CredentialCipher ciphertext bound to this row (see crypto/encrypted-columns.ts); disconnect
+ * deletes the row, so no ciphertext outlives the connection.
+ */
+@Entity('sms_channels')
+export class SmsChannel {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column('uuid')
+  organizationId: string;
+
+  @Index('sms_channels_chatbot_id_key', { unique: true })
+  @Column('uuid')
+  chatbotId: string;
+
+  @ManyToOne(() => Chatbot, { onDelete: 'CASCADE' })
+  @JoinColumn({ foreignKeyConstraintName: 'sms_channels_chatbot_id_fkey' })
+  chatbot: Chatbot;
+
+  @Column()
+  accountSid: string;
+
+  @Column({ type: 'text', select: true })
+  authTokenEncrypted: string;
+
+  /** E.164; one number answers for one chatbot in the whole system. */
+  @Index('sms_channels_phone_number_key', { unique: true })
+  @Column()
+  phoneNumber: string;
+
+  @Column()
+  phoneNumberSid: string;
+
+  @Column({ type: 'text', nullable: true })
+  friendlyName: string | null;
+
+  /** Twilio account type at connect time: 'Trial' accounts only text verified numbers. */
+  @Column({ type: 'text' })
+  accountType: string;
+
+  /** We set the number's SmsUrl ourselves, so disconnect clears it. */
+  @Column({ default: false })
+  webhookConfiguredByUs: boolean;
+
+  /** Whether the number's SmsUrl pointed at our webhook when we last looked (null: unknown). */
+  @Column({ type: 'boolean', nullable: true })
+  webhookPointsToUs: boolean | null;
+
+  @Column({ type: 'timestamptz' })
+  connectedAt: Date;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  lastInboundAt: Date | null;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  lastOutboundAt: Date | null;
+
+  @Column({ type: 'text', nullable: true })
+  lastError: string | null;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  lastErrorAt: Date | null;
+
+  @CreateDateColumn({ type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ type: 'timestamptz' })
+  updatedAt: Date;
+}

@@ -1,0 +1,107 @@
+/**
+ * Durable jobs on the application's own PostgreSQL through pg-boss 10 (11+ needs Node 22): a job
+ * is inserted in the same transaction as the row it is about, so a committed webhook always has
+ * its reply job and a rolled-back one never does. Workers on every instance share the queue;
+ * pg-boss hands each job to one of them (SKIP LOCKED) and retries failures with backoff.
+ */
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import PgBoss from 'pg-boss';
+import type { EntityManager } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { DATABASE_URL } from '../database/database.tokens';
+
+export interface QueueDefinition {
+  name: string;
+  retryLimit: number;
+  retryDelaySeconds: number;
+  expireInSeconds: number;
+}
+
+type Handler<T> = (data: T, job: { id: string; retryCount: number }) => Promise<void>;
+
+@Injectable()
+export class JobQueue implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(JobQueue.name);
+  private readonly boss: PgBoss;
+  private readonly workers = new Map<string, string>();
+  private started: Promise<void> | null = null;
+
+  constructor(
+    @Inject(DATABASE_URL) databaseUrl: string,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.boss = new PgBoss({
+      connectionString: databaseUrl,
+      schema: 'pgboss',
+      max: 4,
+      // Scheduling/cron is unused; maintenance (expiry, archiving) stays on.
+      schedule: false,
+    });
+    this.boss.on('error', (error) => this.logger.error({ err: error }, 'pg-boss error'));
+  }
+
+  onModuleInit(): Promise<void> {
+    this.started ??= this.boss.start().then(() => undefined);
+    return this.started;
+  }
+
+  async define(queue: QueueDefinition): Promise<void> {
+    await this.onModuleInit();
+    await this.boss.createQueue(queue.name, {
+      name: queue.name,
+      retryLimit: queue.retryLimit,
+      retryDelay: queue.retryDelaySeconds,
+      retryBackoff: true,
+      expireInSeconds: queue.expireInSeconds,
+    });
+  }
+
+  /** Enqueues inside the caller's transaction: the job exists exactly when the transaction commits. */
+  async sendInTransaction(
+    manager: EntityManager,
+    name: string,
+    data: object,
+    singletonKey?: string,
+  ): Promise<void> {
+    await this.boss.send(name, data, {
+      singletonKey,
+      db: { executeSql: async (text, values) => ({ rows: await manager.query(text, values) }) },
+    });
+  }
+
+  /** Wakes this process's worker at once instead of waiting for its next poll. */
+  nudge(name: string): void {
+    const workerId = this.workers.get(name);
+    if (workerId) this.boss.notifyWorker(workerId);
+  }
+
+  async work<T extends object>(
+    name: string,
+    concurrency: number,
+    handler: Handler<T>,
+  ): Promise<void> {
+    if (concurrency <= 0) return;
+    await this.onModuleInit();
+    for (let i = 0; i < concurrency; i += 1) {
+      const workerId = await this.boss.work<T>(
+        name,
+        { batchSize: 1, pollingIntervalSeconds: this.config.queuePollSeconds },
+        async ([job]) =>
+          handler(job.data, {
+            id: job.id,
+            retryCount: (job as { retryCount?: number }).retryCount ?? 0,
+          }),
+      );
+      if (i === 0) this.workers.set(name, workerId);
+    }
+  }
+
+  /** Lets running jobs finish (bounded), then closes pg-boss's pool. */
+  async onApplicationShutdown(): Promise<void> {
+    if (!this.started) return;
+    await this.started.catch(() => undefined);
+    await this.boss.stop({ graceful: true, wait: true, timeout: 7_000 }).catch((error: unknown) => {
+      this.logger.warn({ err: error }, 'pg-boss did not stop cleanly');
+    });
+  }
+}
