@@ -2,9 +2,11 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { SentryModule } from '@sentry/nestjs/setup';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { ApiKeyGuard } from './common/auth/api-key.guard';
+import { isWebhook, RateLimitGuard } from './common/rate-limit/rate-limit.guard';
 import { HttpExceptionFilter } from './common/errors/http-exception.filter';
 import { createValidationPipe } from './common/errors/validation';
 import { loggerOptions } from './common/logging/logger-options';
@@ -13,6 +15,9 @@ import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source-options';
 import { AgentModule } from './modules/agent/agent.module';
 import { ChannelsModule } from './modules/channels/channels.module';
+import { InboxModule } from './modules/inbox/inbox.module';
+import { QueueModule } from './queue/queue.module';
+import { TwilioSmsModule } from './modules/twilio-sms/twilio-sms.module';
 import { CryptoModule } from './modules/crypto/crypto.module';
 import { HealthModule } from './modules/health/health.module';
 import { OrganizationsModule } from './modules/organizations/organizations.module';
@@ -28,18 +33,32 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ConfigModule.forConfig(config),
+        ConfigModule.forConfig(config, databaseUrl),
         LoggerModule.forRoot(loggerOptions(config, logStream)),
         SentryModule.forRoot(),
         TypeOrmModule.forRoot(dataSourceOptions(databaseUrl)),
+        QueueModule,
+        ThrottlerModule.forRoot([
+          {
+            name: 'default',
+            ttl: 60_000,
+            limit: (context) =>
+              isWebhook(context.switchToHttp().getRequest())
+                ? config.webhookRateLimitPerMinute
+                : config.apiRateLimitPerMinute,
+          },
+        ]),
         HealthModule,
         OrganizationsModule,
         CryptoModule,
         AgentModule,
         ChannelsModule,
+        InboxModule,
+        TwilioSmsModule,
       ],
       providers: [
         { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_GUARD, useClass: RateLimitGuard },
         { provide: APP_FILTER, useClass: HttpExceptionFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
       ],

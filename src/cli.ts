@@ -27,7 +27,7 @@ import { CredentialRotationService } from './modules/crypto/credential-rotation.
 function cliModule(config: AppConfig, url: string) {
   @Module({
     imports: [
-      ConfigModule.forConfig(config),
+      ConfigModule.forConfig(config, url),
       TypeOrmModule.forRoot({ ...dataSourceOptions(url), extra: { max: 2 } }),
       OrganizationsModule,
       CryptoModule,

@@ -1,6 +1,7 @@
 /**
- * The embedded PostgreSQL used when DATABASE_URL is unset: PGlite served on a loopback port by
- * pglite-socket, so TypeORM, pg-boss and the CLI all speak the same `pg` protocol as in production.
+ * The embedded PostgreSQL used when DATABASE_URL is unset: PGlite served on a loopback port (see
+ * pglite-server.ts), so TypeORM, pg-boss and the CLI all speak the same `pg` protocol as in
+ * production.
  *
  * A data directory can be opened by one process only, so the serving process writes
  * `<dataDir>.server.json` ({pid, port}); the CLI connects to that server when it is alive instead of
@@ -9,7 +10,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { PgliteServer } from './pglite-server';
 
 export interface EmbeddedPostgres {
   url: string;
@@ -50,11 +51,10 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPo
   const inMemory = dataDir.startsWith(IN_MEMORY);
   if (!inMemory) mkdirSync(dirname(dataDir), { recursive: true });
   const db = await PGlite.create(inMemory ? undefined : dataDir);
-  // Many pooled connections share the one PGlite session; pglite-socket keeps a transaction's
-  // statements together, so TypeORM and pg-boss pools behave as against a server.
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 200 });
-  await server.start();
-  const port = Number(server.getServerConn().split(':').pop());
+  // Many pooled connections share the one PGlite session, taking turns statement by statement
+  // and transaction by transaction, so TypeORM and pg-boss pools behave as against a server.
+  const server = new PgliteServer(db);
+  const port = await server.listen('127.0.0.1', 0);
   if (!inMemory) writeFileSync(serverFile(dataDir), JSON.stringify({ pid: process.pid, port }));
   let stopped = false;
   return {
@@ -62,7 +62,7 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPo
     async stop() {
       if (stopped) return;
       stopped = true;
-      await server.stop();
+      await server.close();
       // close() checkpoints and flushes the data directory, so Ctrl-C leaves it consistent.
       await db.close();
       if (!inMemory) rmSync(serverFile(dataDir), { force: true });

@@ -17,7 +17,13 @@ export interface QueueDefinition {
   expireInSeconds: number;
 }
 
-type Handler<T> = (data: T, job: { id: string; retryCount: number }) => Promise<void>;
+export interface JobInfo {
+  id: string;
+  retryCount: number;
+  retryLimit: number;
+}
+
+type Handler<T> = (data: T, job: JobInfo) => Promise<void>;
 
 @Injectable()
 export class JobQueue implements OnModuleInit, OnApplicationShutdown {
@@ -85,12 +91,13 @@ export class JobQueue implements OnModuleInit, OnApplicationShutdown {
     for (let i = 0; i < concurrency; i += 1) {
       const workerId = await this.boss.work<T>(
         name,
-        { batchSize: 1, pollingIntervalSeconds: this.config.queuePollSeconds },
+        {
+          batchSize: 1,
+          pollingIntervalSeconds: this.config.queuePollSeconds,
+          includeMetadata: true,
+        },
         async ([job]) =>
-          handler(job.data, {
-            id: job.id,
-            retryCount: (job as { retryCount?: number }).retryCount ?? 0,
-          }),
+          handler(job.data, { id: job.id, retryCount: job.retryCount, retryLimit: job.retryLimit }),
       );
       if (i === 0) this.workers.set(name, workerId);
     }

@@ -2,9 +2,12 @@
  * Shared set-up for tests that touch Twilio: the real app pointed at the Twilio test double, and
  * helpers that create an organization, a chatbot and a connected SMS channel through the API.
  */
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
+import request from 'supertest';
+import twilio from 'twilio';
+import { DataSource } from 'typeorm';
 import { TwilioDouble } from '../twilio-double/twilio-double';
-import { authed, startTestApp, TestApp } from './test-app';
+import { authed, startTestApp, TEST_PUBLIC_BASE_URL, TestApp } from './test-app';
 
 export interface SmsTestContext {
   t: TestApp;
@@ -17,6 +20,9 @@ export async function startSmsTestApp(env: Record<string, string> = {}): Promise
   const t = await startTestApp({
     TWILIO_API_BASE_URL: twilio.url,
     TWILIO_TIMEOUT_MS: '1500',
+    REPLY_RETRY_DELAY_SECONDS: '1',
+    REPLY_RETRY_LIMIT: '3',
+    QUEUE_POLL_SECONDS: '1',
     ...env,
   });
   return {
@@ -72,4 +78,69 @@ export async function connectChannel(
     })
     .expect(200);
   return { apiKey, organizationId, chatbotId, accountSid, authToken, phoneNumber };
+}
+
+/** A customer texting the channel's number: Twilio's signed webhook, delivered to the app. */
+export function textFromCustomer(
+  ctx: SmsTestContext,
+  channel: Pick<ConnectedChannel, 'phoneNumber'>,
+  from: string,
+  body: string,
+  extra?: Record<string, string>,
+) {
+  return ctx.twilio.sendInboundMessage({
+    to: channel.phoneNumber,
+    from,
+    body,
+    extra,
+    url: `${TEST_PUBLIC_BASE_URL}/api/webhooks/twilio/sms`,
+    deliverTo: ctx.t.webhookUrl,
+  });
+}
+
+/** Posts form params signed with `authToken` for the public URL of `path` (or a forged one). */
+export function signedPost(
+  ctx: SmsTestContext,
+  path: string,
+  params: Record<string, string>,
+  authToken: string,
+  signedParams: Record<string, string> = params,
+) {
+  const signature = twilio.getExpectedTwilioSignature(
+    authToken,
+    `${TEST_PUBLIC_BASE_URL}${path}`,
+    signedParams,
+  );
+  return request(ctx.t.http)
+    .post(path)
+    .type('form')
+    .set('X-Twilio-Signature', signature)
+    .send(params);
+}
+
+export const randomMessageSid = (): string => `SM${randomBytes(16).toString('hex')}`;
+
+export async function countRows(
+  ctx: SmsTestContext,
+  sql: string,
+  params: unknown[] = [],
+): Promise<number> {
+  const [{ count }] = await ctx.t.running.app
+    .get(DataSource)
+    .query(`SELECT count(*)::int AS count FROM ${sql}`, params);
+  return count;
+}
+
+/** Polls until `check` returns a truthy value (the reply worker runs asynchronously). */
+export async function eventually<T>(
+  check: () => Promise<T | null | undefined | false>,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('eventually: condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

@@ -18,6 +18,10 @@ export interface TestApp {
   running: RunningApplication;
   config: AppConfig;
   http: App;
+  /** Where the app listens (loopback), for callers outside the process such as the Twilio double. */
+  baseUrl: string;
+  webhookUrl: string;
+  statusCallbackUrl: string;
   /** Every log line the app wrote, raw. */
   logs: string[];
   createOrganization(plan?: Plan): Promise<{ organizationId: string; apiKey: string }>;
@@ -42,12 +46,16 @@ export async function startTestApp(env: Record<string, string | undefined> = {})
     ...env,
   });
   const running = await createApplication(config, { logStream });
-  await running.app.init();
+  await running.app.listen(0, '127.0.0.1');
   const http = running.app.getHttpServer() as App;
+  const baseUrl = (await running.app.getUrl()).replace('[::1]', '127.0.0.1');
   return {
     running,
     config,
     http,
+    baseUrl,
+    webhookUrl: `${baseUrl}/api/webhooks/twilio/sms`,
+    statusCallbackUrl: `${baseUrl}/api/webhooks/twilio/sms/status`,
     logs,
     createOrganization: (plan: Plan = 'starter') =>
       running.app

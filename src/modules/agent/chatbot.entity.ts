@@ -23,7 +23,7 @@ export class Chatbot {
   @JoinColumn({ foreignKeyConstraintName: 'chatbots_organization_id_fkey' })
   organization: Organization;
 
-  @Column()
+  @Column({ type: 'text' })
   name: string;
 
   @Column({ type: 'text', default: '' })
@@ -32,7 +32,10 @@ export class Chatbot {
   /** Sent when the agent has nothing to say (no matching knowledge, or the model returned nothing). */
   @Column({
     type: 'text',
-    default: "Sorry, I don't have an answer to that yet. A person from our team will follow up.",
+    // An SQL literal: TypeORM does not escape the apostrophe of a plain string default, so the
+    // schema diff (migration:generate) would see a change that is not there.
+    default: () =>
+      "'Sorry, I don''t have an answer to that yet. A person from our team will follow up.'",
   })
   fallbackMessage: string;
 

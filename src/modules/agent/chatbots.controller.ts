@@ -1,5 +1,6 @@
-import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Get, Param, Patch, Post } from '@nestjs/common';
 import {
+  ApiBadRequestResponse,
   ApiBearerAuth,
   ApiCreatedResponse,
   ApiNotFoundResponse,
@@ -11,10 +12,12 @@ import { CurrentOrganization } from '../../common/auth/auth.decorators';
 import { Organization } from '../organizations/organization.entity';
 import { ChatbotsService } from './chatbots.service';
 import { ChatbotResponse, CreateChatbotDto, UpdateChatbotDto } from './dto/chatbot.dto';
+import { UuidParam } from './uuid-param.pipe';
 
 @ApiTags('chatbots')
 @ApiBearerAuth()
 @ApiUnauthorizedResponse({ description: 'Missing, unknown or revoked API key' })
+@ApiBadRequestResponse({ description: 'VALIDATION_FAILED: a malformed id or body field' })
 @Controller('chatbots')
 export class ChatbotsController {
   constructor(private readonly chatbots: ChatbotsService) {}
@@ -39,7 +42,7 @@ export class ChatbotsController {
   @ApiNotFoundResponse({ description: 'No such chatbot in this organization' })
   async get(
     @CurrentOrganization() org: Organization,
-    @Param('chatbotId', ParseUUIDPipe) chatbotId: string,
+    @Param('chatbotId', UuidParam('chatbotId')) chatbotId: string,
   ): Promise<ChatbotResponse> {
     return ChatbotResponse.of(await this.chatbots.get(org.id, chatbotId));
   }
@@ -49,7 +52,7 @@ export class ChatbotsController {
   @ApiNotFoundResponse({ description: 'No such chatbot in this organization' })
   async update(
     @CurrentOrganization() org: Organization,
-    @Param('chatbotId', ParseUUIDPipe) chatbotId: string,
+    @Param('chatbotId', UuidParam('chatbotId')) chatbotId: string,
     @Body() dto: UpdateChatbotDto,
   ): Promise<ChatbotResponse> {
     return ChatbotResponse.of(await this.chatbots.update(org.id, chatbotId, dto));

@@ -1,32 +1,59 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { EntityManager, Repository } from 'typeorm';
 import { notFound } from '../../common/errors/domain-error';
 import { Chatbot } from './chatbot.entity';
 import { CreateChatbotDto, UpdateChatbotDto } from './dto/chatbot.dto';
+import { PassageIndex } from './knowledge/passage-index';
 
 /** Chatbots, always scoped to the organization resolved by the API key guard. */
 @Injectable()
 export class ChatbotsService {
-  constructor(@InjectRepository(Chatbot) private readonly chatbots: Repository<Chatbot>) {}
+  constructor(
+    @InjectRepository(Chatbot) private readonly chatbots: Repository<Chatbot>,
+    private readonly passageIndex: PassageIndex,
+  ) {}
 
   create(organizationId: string, dto: CreateChatbotDto): Promise<Chatbot> {
     return this.chatbots.save(this.chatbots.create({ ...dto, organizationId }));
   }
 
   list(organizationId: string): Promise<Chatbot[]> {
-    return this.chatbots.find({ where: { organizationId }, order: { createdAt: 'ASC' } });
+    return this.chatbots.find({
+      where: { organizationId },
+      order: { createdAt: 'ASC', id: 'ASC' },
+    });
   }
 
-  /** Another organization's chatbot is indistinguishable from a missing one: 404. */
-  async get(organizationId: string, chatbotId: string): Promise<Chatbot> {
-    const chatbot = await this.chatbots.findOneBy({ id: chatbotId, organizationId });
+  /**
+   * Another organization's chatbot is indistinguishable from a missing one: 404. Inside a
+   * transaction, `lock` takes a row lock so a concurrent language change and knowledge upload are
+   * ordered (see KnowledgeService.add).
+   */
+  async get(
+    organizationId: string,
+    chatbotId: string,
+    manager: EntityManager = this.chatbots.manager,
+    lock?: 'pessimistic_read' | 'pessimistic_write',
+  ): Promise<Chatbot> {
+    const chatbot = await manager.findOne(Chatbot, {
+      where: { id: chatbotId, organizationId },
+      ...(lock ? { lock: { mode: lock } } : {}),
+    });
     if (!chatbot) throw notFound('Chatbot');
     return chatbot;
   }
 
-  async update(organizationId: string, chatbotId: string, dto: UpdateChatbotDto): Promise<Chatbot> {
-    const chatbot = await this.get(organizationId, chatbotId);
-    return this.chatbots.save(this.chatbots.merge(chatbot, dto));
+  /** A new language rebuilds the knowledge vectors in the same transaction, so search never mixes configurations. */
+  update(organizationId: string, chatbotId: string, dto: UpdateChatbotDto): Promise<Chatbot> {
+    return this.chatbots.manager.transaction(async (manager) => {
+      const chatbot = await this.get(organizationId, chatbotId, manager, 'pessimistic_write');
+      const previousLanguage = chatbot.language;
+      const saved = await manager.save(this.chatbots.merge(chatbot, dto));
+      if (saved.language !== previousLanguage) {
+        await this.passageIndex.reindexChatbot(manager, saved.id, saved.language);
+      }
+      return saved;
+    });
   }
 }

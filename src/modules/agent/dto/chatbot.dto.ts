@@ -1,27 +1,16 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsIn, IsString, MaxLength, MinLength, ValidateIf } from 'class-validator';
 import type { Chatbot } from '../chatbot.entity';
+import { TEXT_SEARCH_LANGUAGES } from '../text-search-languages';
 
-/** Text search configurations PostgreSQL ships (PGlite included). */
-export const TEXT_SEARCH_LANGUAGES = [
-  'simple',
-  'arabic',
-  'danish',
-  'dutch',
-  'english',
-  'finnish',
-  'french',
-  'german',
-  'hungarian',
-  'italian',
-  'norwegian',
-  'portuguese',
-  'romanian',
-  'russian',
-  'spanish',
-  'swedish',
-  'turkish',
-];
+export { TEXT_SEARCH_LANGUAGES };
+
+/**
+ * Optional, but not nullable: @IsOptional() would let `null` through to NOT NULL columns and turn a
+ * client mistake into a 500.
+ */
+const IsOptionalNotNull = (): PropertyDecorator =>
+  ValidateIf((_object: object, value: unknown) => value !== undefined);
 
 export class CreateChatbotDto {
   @ApiProperty({ example: 'Product support' })
@@ -33,13 +22,13 @@ export class CreateChatbotDto {
   @ApiPropertyOptional({
     example: 'You are the friendly support assistant of Acme. Answer briefly.',
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @MaxLength(20_000)
   systemPrompt?: string;
 
   @ApiPropertyOptional({ example: "Sorry, I don't know that yet. A person will follow up." })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @MinLength(1)
   @MaxLength(1_600)
@@ -49,19 +38,21 @@ export class CreateChatbotDto {
     example: 'Sorry, I can only read text messages.',
     description: 'Reply to an MMS without text',
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @MinLength(1)
   @MaxLength(1_600)
   mediaOnlyReply?: string;
 
   @ApiPropertyOptional({ example: 'simple', enum: TEXT_SEARCH_LANGUAGES })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIn(TEXT_SEARCH_LANGUAGES)
   language?: string;
 }
 
-export class UpdateChatbotDto extends PartialType(CreateChatbotDto) {}
+export class UpdateChatbotDto extends PartialType(CreateChatbotDto, {
+  skipNullProperties: false,
+}) {}
 
 export class ChatbotResponse {
   @ApiProperty({ example: '3f0b6a9e-8d0c-4c1e-9a51-2b7f5f7f2f10' }) id: string;

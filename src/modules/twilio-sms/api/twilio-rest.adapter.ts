@@ -101,24 +101,20 @@ export class TwilioRestAdapter {
 
   /**
    * After an ambiguous failure (timeout, reset): did Twilio create the message anyway? Looks for a
-   * message from→to with the same body created since `since`.
+   * message from→to with the same body created since `since` (less a little clock skew).
    */
   async findSentMessage(
     credentials: TwilioCredentials,
     sms: OutboundSms,
     since: Date,
   ): Promise<TwilioMessageRef | null> {
+    // No DateSent filter: a message still queued has no date_sent yet. Twilio lists newest first.
     const messages = await this.call(credentials, (client) =>
-      client.messages.list({
-        to: sms.to,
-        from: sms.from,
-        dateSentAfter: new Date(since.getTime() - 60_000),
-        limit: 50,
-      }),
+      client.messages.list({ to: sms.to, from: sms.from, limit: 20 }),
     );
+    const earliest = since.getTime() - 5_000;
     const match = messages.find(
-      (message) =>
-        message.body === sms.body && message.dateCreated >= new Date(since.getTime() - 5_000),
+      (message) => message.body === sms.body && message.dateCreated.getTime() >= earliest,
     );
     return match ? { sid: match.sid, status: match.status } : null;
   }

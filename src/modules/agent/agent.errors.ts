@@ -1,0 +1,35 @@
+import { DomainError } from '../../common/errors/domain-error';
+
+/**
+ * The agent could not produce an answer (model API down, timed out, rejected the request, or
+ * answered nothing usable). `transient` tells callers whether trying again later may work:
+ * timeouts, network errors, 408/409/429 and 5xx are transient; other 4xx (bad key, bad request)
+ * are not. The message never carries the provider's response body or credentials.
+ */
+export class AgentError extends Error {
+  readonly transient: boolean;
+  readonly provider: string;
+  /** HTTP status from the model API, when it answered with one. */
+  readonly status?: number;
+
+  constructor(
+    message: string,
+    options: { transient: boolean; provider: string; status?: number; cause?: unknown },
+  ) {
+    super(message, { cause: options.cause });
+    this.name = 'AgentError';
+    this.transient = options.transient;
+    this.provider = options.provider;
+    this.status = options.status;
+  }
+}
+
+/** The one place an AgentError becomes an API error (502 AGENT_UNAVAILABLE). */
+export function agentUnavailable(error: AgentError): DomainError {
+  return new DomainError(
+    'AGENT_UNAVAILABLE',
+    "The chatbot's AI agent couldn't answer right now, try again",
+    undefined,
+    { cause: error },
+  );
+}

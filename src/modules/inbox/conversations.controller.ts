@@ -1,0 +1,138 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { CurrentOrganization } from '../../common/auth/auth.decorators';
+import { ErrorResponse } from '../../common/errors/error-response.dto';
+import { UuidParam } from '../agent/uuid-param.pipe';
+import { Organization } from '../organizations/organization.entity';
+import {
+  ConversationDetail,
+  ConversationPage,
+  ConversationResponse,
+  ListConversationsQuery,
+  MAX_MESSAGES,
+} from './dto/conversation.dto';
+import { MessageResponse, SendAgentReplyDto } from './dto/message.dto';
+import { InboxService } from './inbox.service';
+import { SendAgentReplyUseCase } from './send-agent-reply.use-case';
+
+@ApiTags('inbox')
+@ApiBearerAuth()
+@ApiUnauthorizedResponse({
+  type: ErrorResponse,
+  description: 'Missing, unknown or revoked API key',
+})
+@ApiBadRequestResponse({
+  type: ErrorResponse,
+  description: 'VALIDATION_FAILED: a malformed id, query parameter or body field (see details)',
+})
+@Controller()
+export class ConversationsController {
+  constructor(
+    private readonly inbox: InboxService,
+    private readonly sendAgentReply: SendAgentReplyUseCase,
+  ) {}
+
+  @Get('chatbots/:chatbotId/conversations')
+  @ApiOperation({
+    summary: "A chatbot's conversations, latest activity first",
+    description:
+      'Cursor-paginated: pass the `nextCursor` of one page as `cursor` to get the next; it is null on the last page.',
+  })
+  @ApiOkResponse({ type: ConversationPage })
+  @ApiNotFoundResponse({ type: ErrorResponse, description: 'No such chatbot in this organization' })
+  list(
+    @CurrentOrganization() org: Organization,
+    @Param('chatbotId', UuidParam('chatbotId')) chatbotId: string,
+    @Query() query: ListConversationsQuery,
+  ): Promise<ConversationPage> {
+    return this.inbox.list(org.id, chatbotId, query);
+  }
+
+  @Get('conversations/:conversationId')
+  @ApiOperation({
+    summary: 'A conversation with its messages, oldest first',
+    description: `At most the latest ${MAX_MESSAGES} messages; \`hasEarlierMessages\` says whether older ones were left out.`,
+  })
+  @ApiOkResponse({ type: ConversationDetail })
+  @ApiNotFoundResponse({
+    type: ErrorResponse,
+    description: 'No such conversation in this organization',
+  })
+  get(
+    @CurrentOrganization() org: Organization,
+    @Param('conversationId', UuidParam('conversationId')) conversationId: string,
+  ): Promise<ConversationDetail> {
+    return this.inbox.get(org.id, conversationId);
+  }
+
+  @Post('conversations/:conversationId/escalate')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Hand the conversation to a person: status `human`, the bot stops answering',
+    description: 'Idempotent.',
+  })
+  @ApiOkResponse({ type: ConversationResponse })
+  @ApiNotFoundResponse({
+    type: ErrorResponse,
+    description: 'No such conversation in this organization',
+  })
+  escalate(
+    @CurrentOrganization() org: Organization,
+    @Param('conversationId', UuidParam('conversationId')) conversationId: string,
+  ): Promise<ConversationResponse> {
+    return this.inbox.setStatus(org.id, conversationId, 'human');
+  }
+
+  @Post('conversations/:conversationId/release')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Give the conversation back to the bot: status `bot`',
+    description: 'Idempotent. The bot answers the next message the customer sends.',
+  })
+  @ApiOkResponse({ type: ConversationResponse })
+  @ApiNotFoundResponse({
+    type: ErrorResponse,
+    description: 'No such conversation in this organization',
+  })
+  release(
+    @CurrentOrganization() org: Organization,
+    @Param('conversationId', UuidParam('conversationId')) conversationId: string,
+  ): Promise<ConversationResponse> {
+    return this.inbox.setStatus(org.id, conversationId, 'bot');
+  }
+
+  @Post('conversations/:conversationId/messages')
+  @ApiOperation({
+    summary: "A person's reply, sent as SMS from the channel's number",
+    description:
+      'Stored as `pending` and sent in the background; `deliveryStatus` then follows Twilio. ' +
+      'Replying takes the conversation over: its status becomes `human` and the bot stays silent until released.',
+  })
+  @ApiCreatedResponse({ type: MessageResponse })
+  @ApiNotFoundResponse({
+    type: ErrorResponse,
+    description: 'No such conversation in this organization',
+  })
+  @ApiConflictResponse({
+    type: ErrorResponse,
+    description:
+      "CHANNEL_NOT_CONNECTED: the conversation's SMS number was disconnected; CONTACT_OPTED_OUT: the customer replied STOP",
+  })
+  reply(
+    @CurrentOrganization() org: Organization,
+    @Param('conversationId', UuidParam('conversationId')) conversationId: string,
+    @Body() dto: SendAgentReplyDto,
+  ): Promise<MessageResponse> {
+    return this.sendAgentReply.execute(org.id, conversationId, dto.body);
+  }
+}

@@ -1,0 +1,69 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsString, Matches, MaxLength } from 'class-validator';
+import { TWILIO_MAX_BODY_CHARS } from '../../twilio-sms/sms-text';
+import type { Message, MessageAuthor, MessageDirection } from '../message.entity';
+
+export class SendAgentReplyDto {
+  @ApiProperty({
+    example: "Hi! I'm Anna from Acme support. Your order left our warehouse this morning.",
+    minLength: 1,
+    maxLength: TWILIO_MAX_BODY_CHARS,
+    description: `The SMS text, 1 to ${TWILIO_MAX_BODY_CHARS} characters (UTF-16 code units, as Twilio counts)`,
+  })
+  @IsString()
+  @MaxLength(TWILIO_MAX_BODY_CHARS)
+  @Matches(/\S/, { message: 'body must not be empty or blank' })
+  body: string;
+}
+
+export class MessageResponse {
+  @ApiProperty({ example: '9b1c2d3e-4f50-4a6b-8c7d-0e1f2a3b4c5d' }) id: string;
+  @ApiProperty({ enum: ['inbound', 'outbound'], example: 'outbound' }) direction: MessageDirection;
+  @ApiProperty({
+    enum: ['customer', 'bot', 'agent'],
+    example: 'agent',
+    description: 'customer: texted us; bot: the AI agent; agent: a person in the inbox',
+  })
+  author: MessageAuthor;
+  @ApiProperty({ example: 'Your order left our warehouse this morning.' }) body: string;
+  @ApiProperty({
+    example: 'delivered',
+    description:
+      "received (inbound); pending, sending, then Twilio's own: queued, sent, delivered, undelivered, failed…",
+  })
+  deliveryStatus: string;
+  @ApiProperty({ type: Number, nullable: true, example: null, description: "Twilio's error code" })
+  errorCode: number | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: null,
+    description: 'Why delivery failed, in words a person can act on',
+  })
+  errorMessage: string | null;
+  @ApiProperty({
+    example: 1,
+    description: 'SMS parts billed (GSM-7: 160, or 153 per part; UCS-2: 70, or 67)',
+  })
+  segments: number;
+  @ApiProperty({ enum: ['GSM-7', 'UCS-2'], example: 'GSM-7' }) encoding: string;
+  @ApiProperty({ example: 0, description: 'MMS attachments dropped (only text is supported)' })
+  mediaDropped: number;
+  @ApiProperty({ example: '2025-11-25T14:03:07.123Z' }) createdAt: Date;
+
+  static of(message: Message): MessageResponse {
+    return {
+      id: message.id,
+      direction: message.direction,
+      author: message.author,
+      body: message.body,
+      deliveryStatus: message.deliveryStatus,
+      errorCode: message.errorCode,
+      errorMessage: message.errorMessage,
+      segments: message.segments,
+      encoding: message.encoding,
+      mediaDropped: message.mediaDropped,
+      createdAt: message.createdAt,
+    };
+  }
+}

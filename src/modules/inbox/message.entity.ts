@@ -1,0 +1,93 @@
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+} from 'typeorm';
+
+export type MessageDirection = 'inbound' | 'outbound';
+export type MessageAuthor = 'customer' | 'bot' | 'agent';
+
+/**
+ * Delivery states in the order they can advance; a callback may only move a message forward
+ * (`deliveryRank`), so late or repeated callbacks never undo "delivered".
+ */
+export const DELIVERY_RANK: Record<string, number> = {
+  received: 0,
+  pending: 1,
+  sending: 2,
+  accepted: 3,
+  scheduled: 3,
+  queued: 4,
+  sent: 5,
+  delivered: 6,
+  undelivered: 6,
+  failed: 6,
+  canceled: 6,
+  read: 7,
+};
+
+@Entity('messages')
+@Index('messages_conversation_created_idx', ['conversationId', 'createdAt', 'id'])
+export class Message {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column('uuid')
+  conversationId: string;
+
+  @Column('uuid')
+  organizationId: string;
+
+  @Column({ type: 'text' })
+  direction: MessageDirection;
+
+  @Column({ type: 'text' })
+  author: MessageAuthor;
+
+  @Column({ type: 'text' })
+  body: string;
+
+  /** Twilio's MessageSid: inbound ones make webhook retries idempotent; outbound ones match callbacks. */
+  @Index('messages_twilio_sid_key', { unique: true })
+  @Column({ type: 'text', nullable: true })
+  twilioSid: string | null;
+
+  @Column({ type: 'text' })
+  deliveryStatus: string;
+
+  @Column({ type: 'smallint', default: 0 })
+  deliveryRank: number;
+
+  @Column({ type: 'integer', nullable: true })
+  errorCode: number | null;
+
+  @Column({ type: 'text', nullable: true })
+  errorMessage: string | null;
+
+  @Column({ type: 'smallint', default: 1 })
+  segments: number;
+
+  @Column({ type: 'text', default: 'GSM-7' })
+  encoding: string;
+
+  @Column({ type: 'smallint', default: 0 })
+  mediaDropped: number;
+
+  /** The inbound message a bot reply answers: unique, so a retried job never writes two replies. */
+  @Index('messages_reply_to_key', { unique: true })
+  @Column({ type: 'uuid', nullable: true })
+  replyToMessageId: string | null;
+
+  /** Set just before Messages.create; with no SID after it, the outcome is unknown and is looked up. */
+  @Column({ type: 'timestamptz', nullable: true })
+  sendAttemptedAt: Date | null;
+
+  @CreateDateColumn({ type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ type: 'timestamptz' })
+  updatedAt: Date;
+}

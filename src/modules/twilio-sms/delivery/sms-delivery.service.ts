@@ -1,0 +1,123 @@
+/**
+ * Sends one stored outbound message through the channel's Twilio account, exactly once:
+ * - the message row exists before the send, and Twilio's SID is stored as soon as Twilio answers;
+ * - `send_attempted_at` is set before calling Twilio. If a later attempt finds it set and no SID
+ *   (timeout, reset, crash), it first asks Twilio whether the message was created, and adopts it;
+ * - failures that certainly reached no Twilio state (connection refused, 5xx, 429) clear the mark
+ *   and are retried by the job with backoff; permanent Twilio errors fail at once with the reason.
+ */
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { JobInfo } from '../../../queue/job-queue';
+import { SmsChannelsService } from '../../channels/sms-channels.service';
+import { DELIVERY_RANK } from '../../inbox/message.entity';
+import { TwilioApiError } from '../api/twilio-api.error';
+import { OutboundSms, TwilioMessageRef, TwilioRestAdapter } from '../api/twilio-rest.adapter';
+import { SmsErrorReporter } from '../sms-error-reporter';
+
+interface OutboundRow {
+  id: string;
+  body: string;
+  twilio_sid: string | null;
+  delivery_rank: number;
+  send_attempted_at: Date | null;
+  customer_number: string;
+  opted_out: boolean;
+  channel_id: string | null;
+  chatbot_id: string;
+}
+
+@Injectable()
+export class SmsDeliveryService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly channels: SmsChannelsService,
+    private readonly twilio: TwilioRestAdapter,
+    private readonly reporter: SmsErrorReporter,
+  ) {}
+
+  async deliver(messageId: string, job: JobInfo): Promise<void> {
+    const [message]: OutboundRow[] = await this.dataSource.query(
+      `SELECT m.id, m.body, m.twilio_sid, m.delivery_rank, m.send_attempted_at, c.customer_number,
+              c.opted_out_at IS NOT NULL AS opted_out, c.channel_id, c.chatbot_id
+       FROM messages m JOIN conversations c ON c.id = m.conversation_id
+       WHERE m.id = $1 AND m.direction = 'outbound'`,
+      [messageId],
+    );
+    if (!message || message.twilio_sid || message.delivery_rank >= DELIVERY_RANK.failed) return;
+    const context = { chatbotId: message.chatbot_id, channelId: message.channel_id, messageId };
+    if (message.opted_out) {
+      return this.markFailed(messageId, null, 'Not sent: the customer opted out (STOP)');
+    }
+    const channel = message.channel_id ? await this.channels.findById(message.channel_id) : null;
+    if (!channel)
+      return this.markFailed(messageId, null, 'Not sent: the SMS channel was disconnected');
+
+    const credentials = this.channels.credentials(channel);
+    const sms: OutboundSms = {
+      to: message.customer_number,
+      from: channel.phoneNumber,
+      body: message.body,
+      statusCallback: this.channels.statusCallbackUrl,
+    };
+    try {
+      if (message.send_attempted_at) {
+        const existing = await this.twilio.findSentMessage(
+          credentials,
+          sms,
+          new Date(message.send_attempted_at),
+        );
+        if (existing) return await this.markSent(messageId, channel.id, existing);
+      }
+      await this.dataSource.query(
+        `UPDATE messages SET send_attempted_at = now(), delivery_status = 'sending', delivery_rank = $2, updated_at = now()
+         WHERE id = $1 AND twilio_sid IS NULL`,
+        [messageId, DELIVERY_RANK.sending],
+      );
+      await this.markSent(messageId, channel.id, await this.twilio.createMessage(credentials, sms));
+    } catch (error) {
+      if (!(error instanceof TwilioApiError)) throw error;
+      if (!error.ambiguous) {
+        // Twilio certainly created nothing: the next attempt may send without looking first.
+        await this.dataSource.query(
+          `UPDATE messages SET send_attempted_at = NULL WHERE id = $1 AND twilio_sid IS NULL`,
+          [messageId],
+        );
+      }
+      const lastAttempt = job.retryCount >= job.retryLimit;
+      if (error.transient && !lastAttempt) throw error;
+      const reason = error.transient
+        ? `${error.reason} (gave up after ${job.retryCount + 1} attempts)`
+        : error.reason;
+      await this.markFailed(messageId, error.code, reason);
+      await this.channels.recordError(channel.id, reason);
+      this.reporter.capture(error, context);
+    }
+  }
+
+  private async markSent(
+    messageId: string,
+    channelId: string,
+    sent: TwilioMessageRef,
+  ): Promise<void> {
+    const rank = DELIVERY_RANK[sent.status] ?? DELIVERY_RANK.queued;
+    // A status callback may already have advanced the row; keep the furthest state.
+    await this.dataSource.query(
+      `UPDATE messages SET twilio_sid = $2,
+         delivery_status = CASE WHEN delivery_rank < $4 THEN $3 ELSE delivery_status END,
+         delivery_rank = GREATEST(delivery_rank, $4), updated_at = now()
+       WHERE id = $1`,
+      [messageId, sent.sid, sent.status, rank],
+    );
+    await this.channels.recordOutbound(channelId);
+  }
+
+  private async markFailed(messageId: string, code: number | null, reason: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE messages SET delivery_status = 'failed', delivery_rank = $2, error_code = $3, error_message = $4, updated_at = now()
+       WHERE id = $1 AND twilio_sid IS NULL`,
+      [messageId, DELIVERY_RANK.failed, code, reason],
+    );
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * The webhook's hot path: one transaction that opens or finds the conversation, stores the
+ * message (unique on MessageSid, so a retry or a concurrent duplicate stores once) and queues the
+ * reply job. The agent is never awaited here; Twilio gets its 200 as soon as this commits.
+ */
+import { messagePreview } from '../../inbox/message-preview';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { DomainError } from '../../../common/errors/domain-error';
+import { JobQueue } from '../../../queue/job-queue';
+import { QUEUES } from '../../../queue/queue-names';
+import type { SmsChannel } from '../../channels/sms-channel.entity';
+import { DELIVERY_RANK } from '../../inbox/message.entity';
+import { classifyKeyword, countSegments, SmsKeywordKind } from '../sms-text';
+
+const MESSAGE_SID = /^(SM|MM)[0-9a-fA-F]{32}$/;
+const E164 = /^\+[1-9]\d{6,14}$/;
+const MAX_STORED_BODY = 10_000;
+
+export interface InboundResult {
+  stored: boolean;
+  replyQueued: boolean;
+  keyword: SmsKeywordKind | null;
+}
+
+const field = (params: Record<string, string | string[]>, name: string): string | undefined => {
+  const value = params[name];
+  return Array.isArray(value) ? value[0] : value;
+};
+
+@Injectable()
+export class ReceiveInboundSmsUseCase {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly queue: JobQueue,
+  ) {}
+
+  async execute(
+    channel: SmsChannel,
+    params: Record<string, string | string[]>,
+  ): Promise<InboundResult> {
+    const messageSid = field(params, 'MessageSid') ?? '';
+    const from = field(params, 'From') ?? '';
+    if (!MESSAGE_SID.test(messageSid) || !E164.test(from)) {
+      throw new DomainError('VALIDATION_FAILED', 'MessageSid and an E.164 From are required', [
+        {
+          field: MESSAGE_SID.test(messageSid) ? 'From' : 'MessageSid',
+          message: 'missing or malformed',
+        },
+      ]);
+    }
+    const body = (field(params, 'Body') ?? '').slice(0, MAX_STORED_BODY);
+    // Attachments are never fetched: we only count what we drop.
+    const mediaDropped = Math.min(
+      Math.max(Number.parseInt(field(params, 'NumMedia') ?? '0', 10) || 0, 0),
+      100,
+    );
+    const keyword = classifyKeyword(body, field(params, 'OptOutType'));
+    const { encoding, segments } = countSegments(body);
+    const preview = body.trim() ? messagePreview(body) : `[${mediaDropped} attachment(s) dropped]`;
+
+    const result = await this.dataSource.transaction(async (manager) => {
+      const rows: { id: string; status: string; opted_out: boolean }[] = await manager.query(
+        `WITH conversation AS (
+           INSERT INTO conversations
+             (organization_id, chatbot_id, channel, channel_id, customer_number, status, last_message_at, last_message_preview, opted_out_at)
+           VALUES ($1, $2, 'sms', $3, $4, 'bot', now(), $5, CASE WHEN $6 = 'opt-out' THEN now() END)
+           ON CONFLICT (chatbot_id, channel, customer_number) DO UPDATE SET
+             last_message_at = now(),
+             last_message_preview = EXCLUDED.last_message_preview,
+             channel_id = EXCLUDED.channel_id,
+             opted_out_at = CASE
+               WHEN $6 = 'opt-out' THEN COALESCE(conversations.opted_out_at, now())
+               WHEN $6 = 'opt-in' THEN NULL
+               ELSE conversations.opted_out_at END
+           RETURNING id, status, opted_out_at
+         ),
+         channel AS (UPDATE sms_channels SET last_inbound_at = now() WHERE id = $3)
+         INSERT INTO messages
+           (conversation_id, organization_id, direction, author, body, twilio_sid, delivery_status, delivery_rank, segments, encoding, media_dropped)
+         SELECT conversation.id, $1, 'inbound', 'customer', $7, $8, 'received', $9, $10, $11, $12 FROM conversation
+         ON CONFLICT (twilio_sid) DO NOTHING
+         RETURNING id, (SELECT status FROM conversation) AS status, (SELECT opted_out_at IS NOT NULL FROM conversation) AS opted_out`,
+        [
+          channel.organizationId,
+          channel.chatbotId,
+          channel.id,
+          from,
+          preview,
+          keyword ?? '',
+          body,
+          messageSid,
+          DELIVERY_RANK.received,
+          segments,
+          encoding,
+          mediaDropped,
+        ],
+      );
+      const inserted = rows[0];
+      if (!inserted) return { stored: false, replyQueued: false };
+      const wantsReply =
+        keyword === null &&
+        inserted.status === 'bot' &&
+        !inserted.opted_out &&
+        (body.trim() !== '' || mediaDropped > 0);
+      if (wantsReply)
+        await this.queue.sendInTransaction(
+          manager,
+          QUEUES.smsReply,
+          { messageId: inserted.id },
+          inserted.id,
+        );
+      return { stored: true, replyQueued: wantsReply };
+    });
+    if (result.replyQueued) this.queue.nudge(QUEUES.smsReply);
+    return { ...result, keyword };
+  }
+}

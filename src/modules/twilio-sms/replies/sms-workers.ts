@@ -1,0 +1,53 @@
+import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../../../config/app-config';
+import { JobQueue } from '../../../queue/job-queue';
+import { QUEUES } from '../../../queue/queue-names';
+import { SmsDeliveryService } from '../delivery/sms-delivery.service';
+import { SmsErrorReporter } from '../sms-error-reporter';
+import { SendSmsReplyUseCase } from './send-sms-reply.use-case';
+
+/**
+ * Declares the two durable queues (bot replies, human agents' replies) and runs their workers in
+ * this process. Unexpected errors are reported and rethrown so pg-boss retries the job.
+ */
+@Injectable()
+export class SmsWorkers implements OnApplicationBootstrap {
+  constructor(
+    private readonly queue: JobQueue,
+    private readonly replies: SendSmsReplyUseCase,
+    private readonly delivery: SmsDeliveryService,
+    private readonly reporter: SmsErrorReporter,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const retry = {
+      retryLimit: this.config.replyRetryLimit,
+      retryDelaySeconds: this.config.replyRetryDelaySeconds,
+      // A job whose worker died (kill -9) is handed out again after this long.
+      expireInSeconds: 120,
+    };
+    await this.queue.define({ name: QUEUES.smsReply, ...retry });
+    await this.queue.define({ name: QUEUES.smsSend, ...retry });
+    const concurrency = this.config.replyWorkerConcurrency;
+    await this.queue.work<{ messageId: string }>(QUEUES.smsReply, concurrency, (data, job) =>
+      this.guard(data.messageId, () =>
+        this.replies.execute(data.messageId, job).then(() => undefined),
+      ),
+    );
+    await this.queue.work<{ messageId: string }>(QUEUES.smsSend, concurrency, (data, job) =>
+      this.guard(data.messageId, () => this.delivery.deliver(data.messageId, job)),
+    );
+  }
+
+  private async guard(messageId: string, run: () => Promise<void>): Promise<void> {
+    try {
+      await run();
+    } catch (error) {
+      const expected =
+        error instanceof Error && ['TwilioApiError', 'AgentError'].includes(error.name);
+      if (!expected) this.reporter.capture(error, { messageId });
+      throw error;
+    }
+  }
+}

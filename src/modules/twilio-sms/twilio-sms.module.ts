@@ -1,0 +1,29 @@
+import { Module } from '@nestjs/common';
+import { AgentModule } from '../agent/agent.module';
+import { ChannelsModule } from '../channels/channels.module';
+import { InboxModule } from '../inbox/inbox.module';
+import { TwilioApiModule } from './api/twilio-api.module';
+import { SmsDeliveryService } from './delivery/sms-delivery.service';
+import { UpdateDeliveryStatusUseCase } from './delivery/update-delivery-status.use-case';
+import { ReceiveInboundSmsUseCase } from './inbound/receive-inbound-sms.use-case';
+import { SendSmsReplyUseCase } from './replies/send-sms-reply.use-case';
+import { SmsWorkers } from './replies/sms-workers';
+import { SmsErrorReporter } from './sms-error-reporter';
+import { TwilioSignatureGuard } from './webhooks/twilio-signature.guard';
+import { TwilioWebhookController } from './webhooks/twilio-webhook.controller';
+
+/** Where an SMS enters (signed webhooks) and where it is answered (reply and delivery workers). */
+@Module({
+  imports: [TwilioApiModule, ChannelsModule, InboxModule, AgentModule],
+  controllers: [TwilioWebhookController],
+  providers: [
+    TwilioSignatureGuard,
+    ReceiveInboundSmsUseCase,
+    UpdateDeliveryStatusUseCase,
+    SendSmsReplyUseCase,
+    SmsDeliveryService,
+    SmsErrorReporter,
+    SmsWorkers,
+  ],
+})
+export class TwilioSmsModule {}

@@ -1,0 +1,455 @@
+import { DataSource } from 'typeorm';
+import { TEST_PUBLIC_BASE_URL, authed } from './support/test-app';
+import {
+  ConnectedChannel,
+  connectChannel,
+  countRows,
+  eventually,
+  randomMessageSid,
+  randomNumber,
+  signedPost,
+  SmsTestContext,
+  startSmsTestApp,
+  textFromCustomer,
+} from './support/sms-fixtures';
+
+const WEBHOOK = '/api/webhooks/twilio/sms';
+const STATUS = '/api/webhooks/twilio/sms/status';
+
+describe('inbound SMS answered by the agent', () => {
+  let ctx: SmsTestContext;
+
+  beforeAll(async () => {
+    ctx = await startSmsTestApp();
+  });
+  afterAll(() => ctx.close());
+  afterEach(() => ctx.twilio.clearFaults());
+
+  const db = () => ctx.t.running.app.get(DataSource);
+  const repliesTo = (customer: string) => ctx.twilio.messages.filter((m) => m.to === customer);
+  const messagesOf = async (channel: ConnectedChannel, customer: string) =>
+    db().query(
+      `SELECT m.* FROM messages m JOIN conversations c ON c.id = m.conversation_id
+       WHERE c.chatbot_id = $1 AND c.customer_number = $2 ORDER BY m.created_at, m.id`,
+      [channel.chatbotId, customer],
+    );
+  const conversationOf = async (channel: ConnectedChannel, customer: string) =>
+    (
+      await db().query(
+        `SELECT * FROM conversations WHERE chatbot_id = $1 AND customer_number = $2`,
+        [channel.chatbotId, customer],
+      )
+    )[0];
+  const inboundParams = (
+    channel: ConnectedChannel,
+    from: string,
+    body: string,
+    extra: Record<string, string> = {},
+  ) => ({
+    MessageSid: randomMessageSid(),
+    AccountSid: channel.accountSid,
+    From: from,
+    To: channel.phoneNumber,
+    Body: body,
+    NumMedia: '0',
+    ...extra,
+  });
+
+  it('answers an SMS end to end: 200 <Response/> at once, reply from the same number, conversation in the inbox', async () => {
+    const channel = await connectChannel(ctx);
+    const customer = randomNumber();
+    const delivery = await textFromCustomer(ctx, channel, customer, 'Hello, are you open today?');
+    expect(delivery.status).toBe(200);
+    expect(delivery.body).toContain('<Response/>');
+
+    const [reply] = await ctx.twilio.waitForMessages(1, 10_000, (m) => m.to === customer);
+    expect(reply.from).toBe(channel.phoneNumber);
+    expect(reply.accountSid).toBe(channel.accountSid);
+    expect(reply.statusCallback).toBe(`${TEST_PUBLIC_BASE_URL}${STATUS}`);
+    expect(reply.body.length).toBeGreaterThan(0);
+
+    const rows = await eventually(async () => {
+      const all = await messagesOf(channel, customer);
+      return all.length === 2 && all[1].twilio_sid ? all : null;
+    });
+    expect(rows[0]).toEqual(
+      expect.objectContaining({
+        direction: 'inbound',
+        author: 'customer',
+        body: 'Hello, are you open today?',
+      }),
+    );
+    expect(rows[1]).toEqual(
+      expect.objectContaining({
+        direction: 'outbound',
+        author: 'bot',
+        body: reply.body,
+        twilio_sid: reply.sid,
+      }),
+    );
+    expect(rows[1].delivery_status).toBe('queued');
+    expect(rows[1].segments).toBeGreaterThanOrEqual(1);
+    const status = await authed(ctx.t.http, channel.apiKey).get(
+      `/api/chatbots/${channel.chatbotId}/channels/sms`,
+    );
+    expect(status.body.lastInboundAt).toEqual(expect.any(String));
+    expect(status.body.lastOutboundAt).toEqual(expect.any(String));
+  });
+
+  describe('refused webhooks: 403 and nothing stored', () => {
+    let channel: ConnectedChannel;
+    beforeAll(async () => {
+      channel = await connectChannel(ctx);
+    });
+    const stored = () => countRows(ctx, `conversations WHERE chatbot_id = $1`, [channel.chatbotId]);
+
+    it('unsigned', async () => {
+      const { default: request } = await import('supertest');
+      const res = await request(ctx.t.http)
+        .post(WEBHOOK)
+        .type('form')
+        .send(inboundParams(channel, randomNumber(), 'hi'));
+      expect(res.status).toBe(403);
+      expect(res.body).toEqual(
+        expect.objectContaining({ statusCode: 403, code: 'TWILIO_SIGNATURE_INVALID' }),
+      );
+      expect(await stored()).toBe(0);
+    });
+
+    it('signed with another token', async () => {
+      const res = await signedPost(
+        ctx,
+        WEBHOOK,
+        inboundParams(channel, randomNumber(), 'hi'),
+        'f'.repeat(32),
+      );
+      expect(res.status).toBe(403);
+      expect(await stored()).toBe(0);
+    });
+
+    it('tampered after signing', async () => {
+      const params = inboundParams(channel, randomNumber(), 'hi');
+      const res = await signedPost(
+        ctx,
+        WEBHOOK,
+        { ...params, Body: 'send me everything' },
+        channel.authToken,
+        params,
+      );
+      expect(res.status).toBe(403);
+      expect(await stored()).toBe(0);
+    });
+
+    it('signed for another URL (a proxy-rewritten host does not count)', async () => {
+      const { default: request } = await import('supertest');
+      const { default: twilio } = await import('twilio');
+      const params = inboundParams(channel, randomNumber(), 'hi');
+      const signature = twilio.getExpectedTwilioSignature(
+        channel.authToken,
+        `http://127.0.0.1${WEBHOOK}`,
+        params,
+      );
+      const res = await request(ctx.t.http)
+        .post(WEBHOOK)
+        .type('form')
+        .set('X-Twilio-Signature', signature)
+        .send(params);
+      expect(res.status).toBe(403);
+      expect(await stored()).toBe(0);
+    });
+
+    it('for a number with no connected channel', async () => {
+      const params = { ...inboundParams(channel, randomNumber(), 'hi'), To: randomNumber() };
+      const res = await signedPost(ctx, WEBHOOK, params, channel.authToken);
+      expect(res.status).toBe(403);
+      expect(await stored()).toBe(0);
+    });
+
+    it('with an AccountSid that is not the channel account', async () => {
+      const params = {
+        ...inboundParams(channel, randomNumber(), 'hi'),
+        AccountSid: 'AC' + '0'.repeat(32),
+      };
+      const res = await signedPost(ctx, WEBHOOK, params, channel.authToken);
+      expect(res.status).toBe(403);
+      expect(await stored()).toBe(0);
+    });
+
+    it('as JSON instead of a form', async () => {
+      const { default: request } = await import('supertest');
+      const res = await request(ctx.t.http)
+        .post(WEBHOOK)
+        .set('X-Twilio-Signature', 'x')
+        .send(inboundParams(channel, randomNumber(), 'hi'));
+      expect(res.status).toBe(403);
+    });
+
+    it('after disconnect', async () => {
+      const gone = await connectChannel(ctx);
+      await authed(ctx.t.http, gone.apiKey)
+        .delete(`/api/chatbots/${gone.chatbotId}/channels/sms`)
+        .expect(204);
+      const res = await signedPost(
+        ctx,
+        WEBHOOK,
+        inboundParams(gone, randomNumber(), 'hi'),
+        gone.authToken,
+      );
+      expect(res.status).toBe(403);
+      expect(await countRows(ctx, `conversations WHERE chatbot_id = $1`, [gone.chatbotId])).toBe(0);
+    });
+  });
+
+  it('stores and answers the same MessageSid once, sequentially and concurrently', async () => {
+    const channel = await connectChannel(ctx);
+    const customer = randomNumber();
+    const params = inboundParams(channel, customer, 'What are your opening hours?');
+    await signedPost(ctx, WEBHOOK, params, channel.authToken).expect(200);
+    await signedPost(ctx, WEBHOOK, params, channel.authToken).expect(200);
+    const concurrent = inboundParams(channel, customer, 'And on Sundays?');
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () => signedPost(ctx, WEBHOOK, concurrent, channel.authToken)),
+    );
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    await ctx.twilio.waitForMessages(2, 10_000, (m) => m.to === customer);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(repliesTo(customer)).toHaveLength(2);
+    expect(
+      await countRows(ctx, `messages WHERE twilio_sid IN ($1, $2)`, [
+        params.MessageSid,
+        concurrent.MessageSid,
+      ]),
+    ).toBe(2);
+  });
+
+  describe('MMS', () => {
+    it('drops attachments, records how many, and sends only the text to the agent', async () => {
+      const channel = await connectChannel(ctx);
+      const customer = randomNumber();
+      await textFromCustomer(ctx, channel, customer, 'Is this broken?', {
+        NumMedia: '2',
+        MediaUrl0: 'https://api.twilio.com/media/1',
+        MediaContentType0: 'image/jpeg',
+        MediaUrl1: 'https://api.twilio.com/media/2',
+        MediaContentType1: 'image/png',
+      });
+      await ctx.twilio.waitForMessages(1, 10_000, (m) => m.to === customer);
+      const [inbound] = await messagesOf(channel, customer);
+      expect(inbound).toEqual(
+        expect.objectContaining({ body: 'Is this broken?', media_dropped: 2 }),
+      );
+      expect(ctx.twilio.requests.some((r) => r.path.includes('/media/'))).toBe(false);
+    });
+
+    it('answers an attachment-only message with the configurable text-only reply', async () => {
+      const channel = await connectChannel(ctx);
+      await authed(ctx.t.http, channel.apiKey)
+        .patch(`/api/chatbots/${channel.chatbotId}`)
+        .send({ mediaOnlyReply: 'Text only please!' })
+        .expect(200);
+      const customer = randomNumber();
+      await textFromCustomer(ctx, channel, customer, '', {
+        NumMedia: '1',
+        MediaUrl0: 'https://api.twilio.com/m/1',
+      });
+      const [reply] = await ctx.twilio.waitForMessages(1, 10_000, (m) => m.to === customer);
+      expect(reply.body).toBe('Text only please!');
+      const [inbound] = await messagesOf(channel, customer);
+      expect(inbound.media_dropped).toBe(1);
+    });
+  });
+
+  describe('opt-out', () => {
+    it('STOP marks the contact opted out: no AI reply, no later bot texts, until START', async () => {
+      const channel = await connectChannel(ctx);
+      const customer = randomNumber();
+      await textFromCustomer(ctx, channel, customer, 'Stop');
+      expect((await conversationOf(channel, customer)).opted_out_at).not.toBeNull();
+      await textFromCustomer(ctx, channel, customer, 'Are you still there?');
+      await textFromCustomer(ctx, channel, customer, 'START');
+      expect((await conversationOf(channel, customer)).opted_out_at).toBeNull();
+      await textFromCustomer(ctx, channel, customer, 'Hello again');
+      const replies = await ctx.twilio.waitForMessages(1, 10_000, (m) => m.to === customer);
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(repliesTo(customer)).toHaveLength(1);
+      expect(replies).toHaveLength(1);
+      expect(
+        await countRows(ctx, `messages WHERE conversation_id = $1`, [
+          (await conversationOf(channel, customer)).id,
+        ]),
+      ).toBe(5);
+    });
+
+    it.each(['STOPALL', 'unsubscribe', 'Cancel', 'END', 'quit!'])(
+      '%s opts out',
+      async (keyword) => {
+        const channel = await connectChannel(ctx);
+        const customer = randomNumber();
+        await textFromCustomer(ctx, channel, customer, keyword);
+        expect((await conversationOf(channel, customer)).opted_out_at).not.toBeNull();
+      },
+    );
+
+    it("honours Twilio's OptOutType whatever the body says", async () => {
+      const channel = await connectChannel(ctx);
+      const customer = randomNumber();
+      await textFromCustomer(ctx, channel, customer, 'Arrêtez', { OptOutType: 'STOP' });
+      expect((await conversationOf(channel, customer)).opted_out_at).not.toBeNull();
+      await textFromCustomer(ctx, channel, customer, 'ok go', { OptOutType: 'START' });
+      expect((await conversationOf(channel, customer)).opted_out_at).toBeNull();
+    });
+
+    it('HELP gets no AI reply (Twilio answers it)', async () => {
+      const channel = await connectChannel(ctx);
+      const customer = randomNumber();
+      await textFromCustomer(ctx, channel, customer, 'HELP');
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(repliesTo(customer)).toHaveLength(0);
+      expect(
+        await countRows(
+          ctx,
+          `pgboss.job WHERE name = 'sms-reply' AND data->>'messageId' IN (SELECT id::text FROM messages WHERE body = 'HELP')`,
+        ),
+      ).toBe(0);
+    });
+  });
+
+  it('a transient Twilio failure is retried and the reply goes out once', async () => {
+    const channel = await connectChannel(ctx);
+    const customer = randomNumber();
+    ctx.twilio.failNext(
+      2,
+      { status: 503 },
+      { method: 'POST', pathIncludes: `${channel.accountSid}/Messages.json` },
+    );
+    await textFromCustomer(ctx, channel, customer, 'Anyone there?');
+    await ctx.twilio.waitForMessages(1, 20_000, (m) => m.to === customer);
+
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(repliesTo(customer)).toHaveLength(1);
+    const rows = await messagesOf(channel, customer);
+    expect(rows[1].twilio_sid).toBe(repliesTo(customer)[0].sid);
+  });
+
+  it('a reply that timed out but was created by Twilio is found, not sent twice', async () => {
+    const channel = await connectChannel(ctx);
+    const customer = randomNumber();
+    ctx.twilio.delayNext(1, 2_500, {
+      method: 'POST',
+      pathIncludes: `${channel.accountSid}/Messages.json`,
+    });
+    await textFromCustomer(ctx, channel, customer, 'Slow day?');
+    const rows = await eventually(async () => {
+      const all = await messagesOf(channel, customer);
+      return all[1]?.twilio_sid ? all : null;
+    }, 20_000);
+    expect(repliesTo(customer)).toHaveLength(1);
+    expect(rows[1].twilio_sid).toBe(repliesTo(customer)[0].sid);
+  });
+
+  it('a permanent Twilio error fails at once with the code and a readable reason', async () => {
+    const channel = await connectChannel(ctx);
+    const customer = randomNumber();
+    ctx.twilio.rejectMessagesWith(21610, 'Attempt to send to unsubscribed recipient', 400, {
+      to: customer,
+    });
+    await textFromCustomer(ctx, channel, customer, 'hi');
+    const rows = await eventually(async () => {
+      const all = await messagesOf(channel, customer);
+      return all[1]?.delivery_status === 'failed' ? all : null;
+    });
+    expect(rows[1]).toEqual(expect.objectContaining({ error_code: 21610, twilio_sid: null }));
+    expect(rows[1].error_message).toMatch(/opted out|unsubscribed/i);
+    const createCalls = ctx.twilio.requests.filter(
+      (r) => r.method === 'POST' && r.form?.To === customer,
+    );
+    expect(createCalls).toHaveLength(1);
+    const status = await authed(ctx.t.http, channel.apiKey).get(
+      `/api/chatbots/${channel.chatbotId}/channels/sms`,
+    );
+    expect(status.body.lastError).toMatch(/opted out|unsubscribed/i);
+  });
+
+  describe('status callbacks', () => {
+    async function sentReply() {
+      const channel = await connectChannel(ctx);
+      const customer = randomNumber();
+      await textFromCustomer(ctx, channel, customer, 'hi there');
+      const [reply] = await ctx.twilio.waitForMessages(1, 10_000, (m) => m.to === customer);
+      await eventually(async () => (await messagesOf(channel, customer))[1]?.twilio_sid);
+      const callback = (status: string, extra: Record<string, string> = {}) =>
+        signedPost(
+          ctx,
+          STATUS,
+          {
+            MessageSid: reply.sid,
+            MessageStatus: status,
+            AccountSid: channel.accountSid,
+            From: channel.phoneNumber,
+            To: customer,
+            ...extra,
+          },
+          channel.authToken,
+        );
+      const outbound = async () => (await messagesOf(channel, customer))[1];
+      return { channel, customer, reply, callback, outbound };
+    }
+
+    it('moves forward only: delivered stays delivered when sent arrives late or twice', async () => {
+      const s = await sentReply();
+      await s.callback('sent').expect(200);
+      await s.callback('delivered').expect(200);
+      await s.callback('sent').expect(200);
+      await s.callback('delivered').expect(200);
+      await s.callback('queued').expect(200);
+      expect((await s.outbound()).delivery_status).toBe('delivered');
+    });
+
+    it('records a delivery failure with its code and readable reason', async () => {
+      const s = await sentReply();
+      await s.callback('undelivered', { ErrorCode: '30003' }).expect(200);
+      const outbound = await s.outbound();
+      expect(outbound).toEqual(
+        expect.objectContaining({ delivery_status: 'undelivered', error_code: 30003 }),
+      );
+      expect(outbound.error_message).toMatch(/unreachable/i);
+    });
+
+    it('ignores unknown SIDs and unknown statuses', async () => {
+      const s = await sentReply();
+      const unknown = await signedPost(
+        ctx,
+        STATUS,
+        {
+          MessageSid: randomMessageSid(),
+          MessageStatus: 'delivered',
+          AccountSid: s.channel.accountSid,
+          From: s.channel.phoneNumber,
+          To: s.customer,
+        },
+        s.channel.authToken,
+      );
+      expect(unknown.status).toBe(200);
+      await s.callback('teleported').expect(200);
+      expect((await s.outbound()).delivery_status).toBe('queued');
+    });
+
+    it('refuses an unsigned or wrongly signed callback', async () => {
+      const s = await sentReply();
+      const res = await signedPost(
+        ctx,
+        STATUS,
+        {
+          MessageSid: s.reply.sid,
+          MessageStatus: 'failed',
+          AccountSid: s.channel.accountSid,
+          From: s.channel.phoneNumber,
+          To: s.customer,
+        },
+        'e'.repeat(32),
+      );
+      expect(res.status).toBe(403);
+      expect((await s.outbound()).delivery_status).toBe('queued');
+    });
+  });
+});
