@@ -31,6 +31,11 @@ export interface AppConfig {
   /** First retry delay of a failed reply; doubles (pg-boss backoff) up to replyRetryLimit tries. */
   replyRetryDelaySeconds: number;
   replyRetryLimit: number;
+  /**
+   * A reply job still running after this long is taken to have died with its process (kill -9)
+   * and is handed out again. Longer than the slowest agent + Twilio call.
+   */
+  replyJobExpireSeconds: number;
   /** Loop guard: at most this many bot replies per conversation per minute. */
   botRepliesPerMinute: number;
   /** Webhook rate limit per Twilio number (requests per minute). */
@@ -177,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     queuePollSeconds: parseInteger(env, 'QUEUE_POLL_SECONDS', 2, 1, 60),
     replyRetryDelaySeconds: parseInteger(env, 'REPLY_RETRY_DELAY_SECONDS', 5, 1, 3600),
     replyRetryLimit: parseInteger(env, 'REPLY_RETRY_LIMIT', 8, 0, 50),
+    replyJobExpireSeconds: parseInteger(env, 'REPLY_JOB_EXPIRE_SECONDS', 120, 2, 3600),
     botRepliesPerMinute: parseInteger(env, 'BOT_REPLIES_PER_MINUTE', 6, 1, 1000),
     webhookRateLimitPerMinute: parseInteger(
       env,

@@ -40,8 +40,13 @@ export class JobQueue implements OnModuleInit, OnApplicationShutdown {
       connectionString: databaseUrl,
       schema: 'pgboss',
       max: 4,
-      // Scheduling/cron is unused; maintenance (expiry, archiving) stays on.
+      // Scheduling/cron is unused; maintenance (expiry, archiving) stays on, often enough that a
+      // job of a killed process is retried soon after it expires.
       schedule: false,
+      maintenanceIntervalSeconds: Math.max(
+        1,
+        Math.min(120, Math.floor(config.replyJobExpireSeconds / 2)),
+      ),
     });
     this.boss.on('error', (error) => this.logger.error({ err: error }, 'pg-boss error'));
   }

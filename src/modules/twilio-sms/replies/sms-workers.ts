@@ -24,8 +24,7 @@ export class SmsWorkers implements OnApplicationBootstrap {
     const retry = {
       retryLimit: this.config.replyRetryLimit,
       retryDelaySeconds: this.config.replyRetryDelaySeconds,
-      // A job whose worker died (kill -9) is handed out again after this long.
-      expireInSeconds: 120,
+      expireInSeconds: this.config.replyJobExpireSeconds,
     };
     await this.queue.define({ name: QUEUES.smsReply, ...retry });
     await this.queue.define({ name: QUEUES.smsSend, ...retry });
