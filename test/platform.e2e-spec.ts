@@ -103,6 +103,16 @@ describe('platform: health, auth, errors, docs', () => {
       expect.objectContaining({ type: 'http', scheme: 'bearer' }),
     );
     expect(Object.keys(res.body.paths)).toContain('/api/health');
+    const webhook = res.body.paths['/api/webhooks/twilio/sms'].post;
+    expect(Object.keys(webhook.responses)).toEqual(expect.arrayContaining(['200', '403', '503']));
+    expect(webhook.parameters).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: 'X-Twilio-Signature', in: 'header' }),
+      ]),
+    );
+    // The webhook authenticates by signature, not bearer; dashboard routes need the bearer key.
+    expect(webhook.security).toEqual([{}]);
+    expect(res.body.paths['/api/chatbots'].get.security).toEqual([{ bearer: [] }]);
     await request(t.http).get('/api/docs').expect(200).expect('Content-Type', /html/);
   });
 

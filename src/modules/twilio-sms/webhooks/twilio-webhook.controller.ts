@@ -1,5 +1,16 @@
 import { Body, Controller, Header, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import {
+  ApiConsumes,
+  ApiForbiddenResponse,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiSecurity,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ErrorResponse } from '../../../common/errors/error-response.dto';
 import { Public } from '../../../common/auth/auth.decorators';
 import { UpdateDeliveryStatusUseCase } from '../delivery/update-delivery-status.use-case';
 import { ReceiveInboundSmsUseCase } from '../inbound/receive-inbound-sms.use-case';
@@ -8,7 +19,26 @@ import { ChannelNumberField, SignedRequest, TwilioSignatureGuard } from './twili
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
 
 /** Where an SMS enters: Twilio's inbound webhook and its delivery status callback. */
-@ApiExcludeController()
+@ApiTags('twilio webhooks')
+@ApiSecurity({})
+@ApiConsumes('application/x-www-form-urlencoded')
+@ApiProduces('text/xml')
+@ApiHeader({
+  name: 'X-Twilio-Signature',
+  required: true,
+  description:
+    "Twilio's HMAC-SHA1 of PUBLIC_BASE_URL + path and the form parameters, keyed with the channel's Auth Token",
+})
+@ApiOkResponse({ description: 'Stored (or a duplicate MessageSid); body `<Response/>`' })
+@ApiForbiddenResponse({
+  type: ErrorResponse,
+  description:
+    'TWILIO_SIGNATURE_INVALID: unsigned, wrongly signed, or no connected channel for the number',
+})
+@ApiServiceUnavailableResponse({
+  type: ErrorResponse,
+  description: 'The database is unavailable: nothing was stored, Twilio may retry',
+})
 @Public()
 @UseGuards(TwilioSignatureGuard)
 @Controller('webhooks/twilio/sms')
@@ -19,6 +49,11 @@ export class TwilioWebhookController {
   ) {}
 
   @Post()
+  @ApiOperation({
+    summary: "Twilio's inbound message webhook",
+    description:
+      'Paste `${PUBLIC_BASE_URL}/api/webhooks/twilio/sms` as "A message comes in" (HTTP POST) in the Twilio Console. The message is stored and the reply queued before the 200.',
+  })
   @HttpCode(200)
   @Header('Content-Type', 'text/xml')
   @ChannelNumberField('To')
@@ -31,6 +66,11 @@ export class TwilioWebhookController {
   }
 
   @Post('status')
+  @ApiOperation({
+    summary: "Twilio's status callback for messages we sent",
+    description:
+      'Set as StatusCallback on every message we send; updates delivery status, never backwards.',
+  })
   @HttpCode(200)
   @Header('Content-Type', 'text/xml')
   @ChannelNumberField('From')
