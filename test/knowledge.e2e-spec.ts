@@ -35,12 +35,9 @@ describe('knowledge base: documents, passages, full-text search', () => {
   });
   afterAll(() => t.close());
 
-  it('keeps the entities and the migrations of chatbots and knowledge in step', async () => {
+  it('keeps every entity and the migrations in step (migration:generate would find nothing)', async () => {
     const pending = await db.driver.createSchemaBuilder().log();
-    const changes = pending.upQueries
-      .map((query) => query.query)
-      .filter((query) => /"(chatbots|knowledge_documents|knowledge_passages)"/.test(query));
-    expect(changes).toEqual([]);
+    expect(pending.upQueries.map((query) => query.query)).toEqual([]);
   });
 
   it('adds a document: 201 with its passage count, passages stored in order with vectors', async () => {

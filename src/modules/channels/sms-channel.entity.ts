@@ -31,7 +31,7 @@ export class SmsChannel {
   @JoinColumn({ foreignKeyConstraintName: 'sms_channels_chatbot_id_fkey' })
   chatbot: Chatbot;
 
-  @Column()
+  @Column({ type: 'text' })
   accountSid: string;
 
   @Column({ type: 'text', select: true })
@@ -39,10 +39,10 @@ export class SmsChannel {
 
   /** E.164; one number answers for one chatbot in the whole system. */
   @Index('sms_channels_phone_number_key', { unique: true })
-  @Column()
+  @Column({ type: 'text' })
   phoneNumber: string;
 
-  @Column()
+  @Column({ type: 'text' })
   phoneNumberSid: string;
 
   @Column({ type: 'text', nullable: true })

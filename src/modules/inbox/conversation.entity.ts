@@ -1,10 +1,23 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import {
+  Check,
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryGeneratedColumn,
+} from 'typeorm';
+import { Chatbot } from '../agent/chatbot.entity';
+import { SmsChannel } from '../channels/sms-channel.entity';
+import { Organization } from '../organizations/organization.entity';
 
 export const CONVERSATION_STATUSES = ['bot', 'human', 'closed'] as const;
 export type ConversationStatus = (typeof CONVERSATION_STATUSES)[number];
 
 /** One customer number talking to one chatbot over one channel. */
 @Entity('conversations')
+@Check('conversations_status_check', `status IN ('bot', 'human', 'closed')`)
 @Index('conversations_chatbot_channel_customer_key', ['chatbotId', 'channel', 'customerNumber'], {
   unique: true,
 })
@@ -16,17 +29,30 @@ export class Conversation {
   @Column('uuid')
   organizationId: string;
 
+  @ManyToOne(() => Organization, { onDelete: 'CASCADE' })
+  @JoinColumn({ foreignKeyConstraintName: 'conversations_organization_id_fkey' })
+  organization: Organization;
+
   @Column('uuid')
   chatbotId: string;
+
+  @ManyToOne(() => Chatbot, { onDelete: 'CASCADE' })
+  @JoinColumn({ foreignKeyConstraintName: 'conversations_chatbot_id_fkey' })
+  chatbot: Chatbot;
 
   @Column({ type: 'text', default: 'sms' })
   channel: 'sms';
 
   /** The SMS channel that last carried it; null once that channel is disconnected. */
+  @Index('conversations_channel_id_idx')
   @Column({ type: 'uuid', nullable: true })
   channelId: string | null;
 
-  @Column()
+  @ManyToOne(() => SmsChannel, { onDelete: 'SET NULL', nullable: true })
+  @JoinColumn({ name: 'channel_id', foreignKeyConstraintName: 'conversations_channel_id_fkey' })
+  smsChannel: SmsChannel | null;
+
+  @Column({ type: 'text' })
   customerNumber: string;
 
   @Column({ type: 'text', default: 'bot' })

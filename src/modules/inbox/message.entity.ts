@@ -1,11 +1,15 @@
 import {
+  Check,
   Column,
   CreateDateColumn,
   Entity,
   Index,
+  JoinColumn,
+  ManyToOne,
   PrimaryGeneratedColumn,
   UpdateDateColumn,
 } from 'typeorm';
+import { Conversation } from './conversation.entity';
 
 export type MessageDirection = 'inbound' | 'outbound';
 export type MessageAuthor = 'customer' | 'bot' | 'agent';
@@ -30,6 +34,8 @@ export const DELIVERY_RANK: Record<string, number> = {
 };
 
 @Entity('messages')
+@Check('messages_direction_check', `direction IN ('inbound', 'outbound')`)
+@Check('messages_author_check', `author IN ('customer', 'bot', 'agent')`)
 @Index('messages_conversation_created_idx', ['conversationId', 'createdAt', 'id'])
 export class Message {
   @PrimaryGeneratedColumn('uuid')
@@ -37,6 +43,10 @@ export class Message {
 
   @Column('uuid')
   conversationId: string;
+
+  @ManyToOne(() => Conversation, { onDelete: 'CASCADE' })
+  @JoinColumn({ foreignKeyConstraintName: 'messages_conversation_id_fkey' })
+  conversation: Conversation;
 
   @Column('uuid')
   organizationId: string;
@@ -80,6 +90,13 @@ export class Message {
   @Index('messages_reply_to_key', { unique: true })
   @Column({ type: 'uuid', nullable: true })
   replyToMessageId: string | null;
+
+  @ManyToOne(() => Message, { onDelete: 'SET NULL', nullable: true })
+  @JoinColumn({
+    name: 'reply_to_message_id',
+    foreignKeyConstraintName: 'messages_reply_to_message_id_fkey',
+  })
+  replyTo: Message | null;
 
   /** Set just before Messages.create; with no SID after it, the outcome is unknown and is looked up. */
   @Column({ type: 'timestamptz', nullable: true })

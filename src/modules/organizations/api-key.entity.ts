@@ -24,7 +24,7 @@ export class ApiKey {
   organization: Organization;
 
   @Index('api_keys_prefix_key', { unique: true })
-  @Column()
+  @Column({ type: 'text' })
   prefix: string;
 
   @Column({ type: 'bytea' })

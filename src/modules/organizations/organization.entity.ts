@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
 export const PLANS = ['free', 'starter', 'pro', 'enterprise'] as const;
 export type Plan = (typeof PLANS)[number];
@@ -7,11 +7,12 @@ export type Plan = (typeof PLANS)[number];
 export const planIncludesIntegrations = (plan: Plan): boolean => plan !== 'free';
 
 @Entity('organizations')
+@Check('organizations_plan_check', `plan IN ('free', 'starter', 'pro', 'enterprise')`)
 export class Organization {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
-  @Column()
+  @Column({ type: 'text' })
   name: string;
 
   @Column({ type: 'text' })
