@@ -11,7 +11,11 @@ import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
-import { bodyErrorMiddleware } from './common/errors/body-error.middleware';
+import {
+  answerClientErrors,
+  bodyErrorMiddleware,
+  rejectDeepJson,
+} from './common/errors/body-error.middleware';
 import { AppConfig } from './config/app-config';
 import { DatabaseRuntime, openDatabase, runMigrations } from './database/database-runtime';
 
@@ -67,10 +71,11 @@ export async function createApplication(
     app.set('trust proxy', 'loopback');
     app.use(helmet());
     app.enableCors({ origin: config.dashboardOrigins.length ? config.dashboardOrigins : false });
-    app.use(express.json({ limit: JSON_BODY_LIMIT }));
+    app.use(express.json({ limit: JSON_BODY_LIMIT, verify: rejectDeepJson }));
     // Twilio posts flat form fields; extended:false keeps them as plain strings for the signature.
     app.use(express.urlencoded({ extended: false, limit: FORM_BODY_LIMIT, parameterLimit: 200 }));
     app.use(bodyErrorMiddleware);
+    answerClientErrors(app.getHttpServer());
     SwaggerModule.setup('api/docs', app, buildOpenApiDocument(app), {
       jsonDocumentUrl: 'api/docs-json',
     });

@@ -1,5 +1,31 @@
 import type { NextFunction, Request, Response } from 'express';
+import type { Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { ErrorBody } from './error-codes';
+
+/** Deepest JSON nesting accepted; class-transformer recurses once per level. */
+export const JSON_MAX_DEPTH = 32;
+
+/**
+ * express.json `verify` hook: refuses bodies nested deeper than JSON_MAX_DEPTH before they are
+ * parsed (a byte scan that skips string literals), so no later recursion can overflow the stack.
+ */
+export function rejectDeepJson(_req: unknown, _res: unknown, buffer: Buffer): void {
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  for (const byte of buffer) {
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (byte === 0x5c) escaped = true;
+      else if (byte === 0x22) inString = false;
+    } else if (byte === 0x22) inString = true;
+    else if (byte === 0x5b || byte === 0x7b) {
+      if (++depth > JSON_MAX_DEPTH)
+        throw Object.assign(new Error('JSON nested too deeply'), { type: 'entity.too.deep' });
+    } else if (byte === 0x5d || byte === 0x7d) depth -= 1;
+  }
+}
 
 /**
  * body-parser fails before Nest's routing, so its errors never reach the exception filter; this
@@ -22,9 +48,42 @@ export function bodyErrorMiddleware(
       code: 'UNSUPPORTED_MEDIA_TYPE',
       message: 'Unsupported body encoding',
     };
-  } else if (error.type) {
+  } else if (error.type === 'entity.too.deep') {
+    body = {
+      statusCode: 400,
+      code: 'MALFORMED_BODY',
+      message: `Request body is nested more than ${JSON_MAX_DEPTH} levels deep`,
+    };
+  } else if (error.type || (error.status && error.status >= 400 && error.status < 500)) {
+    // e.g. a Content-Encoding: gzip body that does not inflate (no `type` from body-parser)
     body = { statusCode: 400, code: 'MALFORMED_BODY', message: 'Request body could not be read' };
   }
   if (!body) return next(error);
   res.status(body.statusCode).json(body);
+}
+
+/**
+ * Requests Node's HTTP parser refuses before Express sees them (a URL or headers over
+ * --max-http-header-size, a broken request line) get the contract's shape too, not an empty 431/400.
+ */
+export function answerClientErrors(server: Server): void {
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const body: ErrorBody =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? {
+            statusCode: 431,
+            code: 'HEADERS_TOO_LARGE',
+            message: 'Request line or headers are too large',
+          }
+        : { statusCode: 400, code: 'MALFORMED_BODY', message: 'Malformed HTTP request' };
+    const text = JSON.stringify(body);
+    socket.end(
+      `HTTP/1.1 ${body.statusCode} ${body.statusCode === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+    );
+  });
 }

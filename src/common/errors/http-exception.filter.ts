@@ -60,6 +60,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
       if (body.code === 'INTERNAL_ERROR') Sentry.captureException(exception);
     }
     if (response.headersSent) return;
-    response.status(body.statusCode).json(body);
+    // type(): a route's @Header('Content-Type', 'text/xml') is already set when its handler throws.
+    response.status(body.statusCode).type('application/json').json(body);
   }
 }

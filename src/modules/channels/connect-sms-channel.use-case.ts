@@ -137,6 +137,7 @@ export class ConnectSmsChannelUseCase {
     accountType: string,
   ): Promise<SmsChannel> {
     const webhookUrl = this.channels.webhookUrl;
+    let pointedAtUs = false;
     try {
       return await this.dataSource.transaction(async (manager) => {
         const repository = manager.getRepository(SmsChannel);
@@ -147,16 +148,6 @@ export class ConnectSmsChannelUseCase {
         const holder = await repository.findOneBy({ phoneNumber: dto.phoneNumber });
         if (holder && holder.chatbotId !== chatbotId) throw alreadyConnected();
         const id = existing?.id ?? randomUUID();
-        let webhookPointsToUs = number.smsUrl === webhookUrl;
-        if (dto.configureWebhook && !webhookPointsToUs) {
-          // Inside the transaction: if Twilio refuses, nothing is stored.
-          const updated = await this.twilio
-            .updateSmsUrl(credentials, number.sid, webhookUrl)
-            .catch((error: TwilioApiError) => {
-              throw probeFailure(error);
-            });
-          webhookPointsToUs = updated.smsUrl === webhookUrl;
-        }
         const sameNumber =
           existing?.phoneNumber === dto.phoneNumber && existing.accountSid === dto.accountSid;
         const values: Partial<SmsChannel> = {
@@ -172,16 +163,29 @@ export class ConnectSmsChannelUseCase {
           webhookConfiguredByUs:
             Boolean(dto.configureWebhook) ||
             (sameNumber && Boolean(existing?.webhookConfiguredByUs)),
-          webhookPointsToUs,
+          webhookPointsToUs: number.smsUrl === webhookUrl,
           connectedAt: new Date(),
           lastError: null,
           lastErrorAt: null,
         };
         if (existing) this.channels.forget(existing);
         await repository.save(repository.create(values));
+        // Last step before commit, after every check the database can make: if Twilio refuses,
+        // the transaction rolls back and nothing is stored.
+        if (dto.configureWebhook && !values.webhookPointsToUs) {
+          const updated = await this.twilio
+            .updateSmsUrl(credentials, number.sid, webhookUrl)
+            .catch((error: TwilioApiError) => {
+              throw probeFailure(error);
+            });
+          pointedAtUs = true;
+          await repository.update({ id }, { webhookPointsToUs: updated.smsUrl === webhookUrl });
+        }
         return repository.findOneByOrFail({ id });
       });
     } catch (error) {
+      // The commit failed after Twilio was changed: put the customer's setting back.
+      if (pointedAtUs) await this.restoreSmsUrl(credentials, number);
       if (
         error instanceof QueryFailedError &&
         (error as { code?: string }).code === UNIQUE_VIOLATION
@@ -190,5 +194,11 @@ export class ConnectSmsChannelUseCase {
       }
       throw error;
     }
+  }
+
+  private async restoreSmsUrl(credentials: TwilioCredentials, number: TwilioIncomingNumber) {
+    await this.twilio.updateSmsUrl(credentials, number.sid, number.smsUrl ?? '').catch((error) => {
+      this.logger.warn({ err: error }, 'could not restore the SmsUrl after a failed connect');
+    });
   }
 }

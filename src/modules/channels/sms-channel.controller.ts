@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Put } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Put } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -15,6 +15,7 @@ import {
 import { CurrentOrganization } from '../../common/auth/auth.decorators';
 import { ErrorResponse } from '../../common/errors/error-response.dto';
 import { ChatbotsService } from '../agent/chatbots.service';
+import { UuidParam } from '../agent/uuid-param.pipe';
 import { Organization } from '../organizations/organization.entity';
 import { ConnectSmsChannelUseCase } from './connect-sms-channel.use-case';
 import { DisconnectSmsChannelUseCase } from './disconnect-sms-channel.use-case';
@@ -59,7 +60,7 @@ export class SmsChannelController {
   })
   async connect(
     @CurrentOrganization() org: Organization,
-    @Param('chatbotId', ParseUUIDPipe) chatbotId: string,
+    @Param('chatbotId', UuidParam('chatbotId')) chatbotId: string,
     @Body() dto: ConnectSmsChannelDto,
   ): Promise<SmsChannelStatus> {
     return SmsChannelStatus.of(
@@ -72,7 +73,7 @@ export class SmsChannelController {
   @ApiOkResponse({ type: SmsChannelStatus })
   async status(
     @CurrentOrganization() org: Organization,
-    @Param('chatbotId', ParseUUIDPipe) chatbotId: string,
+    @Param('chatbotId', UuidParam('chatbotId')) chatbotId: string,
   ): Promise<SmsChannelStatus> {
     await this.chatbots.get(org.id, chatbotId);
     return SmsChannelStatus.of(
@@ -86,7 +87,7 @@ export class SmsChannelController {
   @ApiNoContentResponse({ description: 'Disconnected; the stored credentials are gone' })
   async disconnect(
     @CurrentOrganization() org: Organization,
-    @Param('chatbotId', ParseUUIDPipe) chatbotId: string,
+    @Param('chatbotId', UuidParam('chatbotId')) chatbotId: string,
   ): Promise<void> {
     await this.disconnectChannel.execute(org.id, chatbotId);
   }

@@ -13,6 +13,8 @@ import { SmsErrorReporter } from '../sms-error-reporter';
 import { describeTwilioErrorCode } from '../sms-text';
 
 const FAILED = new Set(['failed', 'undelivered']);
+const MESSAGE_SID = /^(SM|MM)[0-9a-fA-F]{32}$/;
+const MAX_INT4 = 2_147_483_647;
 
 export class DeliveryFailure extends Error {
   constructor(
@@ -38,15 +40,21 @@ export class UpdateDeliveryStatusUseCase {
   ): Promise<{ updated: boolean }> {
     const sid = String(params.MessageSid ?? '');
     const status = String(params.MessageStatus ?? '').toLowerCase();
-    const rank = DELIVERY_RANK[status];
-    if (!sid || rank === undefined) return { updated: false };
+    // Own keys only: "constructor" or "__proto__" must not find Object.prototype's.
+    const rank = Object.hasOwn(DELIVERY_RANK, status) ? DELIVERY_RANK[status] : undefined;
+    if (!MESSAGE_SID.test(sid) || rank === undefined) return { updated: false };
     const errorCode = Number.parseInt(String(params.ErrorCode ?? ''), 10);
     const failed = FAILED.has(status);
-    const code = failed && Number.isFinite(errorCode) ? errorCode : null;
+    // error_code is an int4; Twilio's codes are 5-digit.
+    const code =
+      failed && Number.isInteger(errorCode) && errorCode > 0 && errorCode <= MAX_INT4
+        ? errorCode
+        : null;
     const reason = failed
       ? describeTwilioErrorCode(code, `Twilio reported the message as ${status}`)
       : null;
-    const rows: { id: string }[] = await this.dataSource.query(
+    // TypeORM answers an UPDATE … RETURNING on PostgreSQL with [rows, affectedCount].
+    const [rows]: [{ id: string }[], number] = await this.dataSource.query(
       `UPDATE messages m SET delivery_status = $2, delivery_rank = $3,
          error_code = COALESCE($4, m.error_code), error_message = COALESCE($5, m.error_message), updated_at = now()
        FROM conversations c

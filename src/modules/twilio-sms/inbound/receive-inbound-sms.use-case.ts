@@ -50,7 +50,8 @@ export class ReceiveInboundSmsUseCase {
         },
       ]);
     }
-    const body = (field(params, 'Body') ?? '').slice(0, MAX_STORED_BODY);
+    // PostgreSQL text cannot hold U+0000: drop it rather than lose the customer's message.
+    const body = (field(params, 'Body') ?? '').replaceAll('\u0000', '').slice(0, MAX_STORED_BODY);
     // Attachments are never fetched: we only count what we drop.
     const mediaDropped = Math.min(
       Math.max(Number.parseInt(field(params, 'NumMedia') ?? '0', 10) || 0, 0),

@@ -56,6 +56,7 @@ export class TwilioSignatureGuard implements CanActivate {
     if (
       typeof signature !== 'string' ||
       typeof number !== 'string' ||
+      !/^\+[1-9]\d{6,14}$/.test(number) ||
       !request.is('application/x-www-form-urlencoded')
     ) {
       this.reject('unsigned or not a Twilio form post', number);
