@@ -47,6 +47,14 @@ async function main(): Promise<void> {
       },
     );
   };
+  // pg-boss 10 does not await some of its own database calls; during a database outage they
+  // reject with nobody listening. Log them instead of letting Node end the process.
+  process.on('unhandledRejection', (reason: unknown) => {
+    const message = reason instanceof Error ? reason.message : String(reason);
+    process.stderr.write(
+      JSON.stringify({ level: 40, msg: 'unhandled rejection', err: message }) + '\n',
+    );
+  });
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }

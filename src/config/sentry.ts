@@ -7,7 +7,7 @@ import * as Sentry from '@sentry/nestjs';
 import type { ErrorEvent } from '@sentry/nestjs';
 
 const SECRET_KEY =
-  /token|secret|password|authorization|cookie|api[-_]?key|signature|^body$|^message_body$/i;
+  /token|secret|password|authorization|cookie|api[-_]?key|signature|^body$|^message_body$|^parameters$/i;
 const SECRET_VALUE = [
   /sk_[a-f0-9]{16}_[A-Za-z0-9_-]{43}/g, // our API keys
   /(?<![A-Za-z0-9])[0-9a-fA-F]{32}(?![A-Za-z0-9])/g, // a bare 32-hex Twilio Auth Token

@@ -101,10 +101,57 @@ export class JobQueue implements OnModuleInit, OnApplicationShutdown {
           pollingIntervalSeconds: this.config.queuePollSeconds,
           includeMetadata: true,
         },
-        async ([job]) =>
-          handler(job.data, { id: job.id, retryCount: job.retryCount, retryLimit: job.retryLimit }),
+        async ([job]) => {
+          let failure: unknown = null;
+          try {
+            await handler(job.data, {
+              id: job.id,
+              retryCount: job.retryCount,
+              retryLimit: job.retryLimit,
+            });
+          } catch (error) {
+            failure = error;
+          }
+          await this.settle(name, job.id, failure);
+        },
       );
       if (i === 0) this.workers.set(name, workerId);
+    }
+  }
+
+  /**
+   * Records a job's outcome ourselves, awaited and retried while the database is away: pg-boss 10
+   * does not await its own complete()/fail(), so a database blip would leave the job 'active'
+   * until it expires (and reject unhandled). Its own call afterwards finds the job no longer
+   * active and does nothing. A failure carrying retryAfterSeconds (Twilio's Retry-After) is not
+   * retried sooner than that.
+   */
+  private async settle(name: string, id: string, failure: unknown): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      try {
+        if (failure === null) {
+          await this.boss.complete(name, id);
+        } else {
+          const message = failure instanceof Error ? failure.message : String(failure);
+          await this.boss.fail(name, id, { message });
+          const wait = (failure as { retryAfterSeconds?: number | null }).retryAfterSeconds;
+          if (wait) {
+            await this.boss.getDb().executeSql(
+              `UPDATE pgboss.job SET start_after = GREATEST(start_after, now() + $3 * interval '1 second')
+               WHERE name = $1 AND id = $2 AND state = 'retry'`,
+              [name, id, wait],
+            );
+          }
+        }
+        return;
+      } catch (error) {
+        if (Date.now() > deadline) {
+          this.logger.error({ err: error, jobId: id }, 'could not record a job outcome');
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+      }
     }
   }
 

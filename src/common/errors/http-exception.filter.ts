@@ -18,8 +18,11 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
 
 /** Errors that mean the database is unreachable right now: answer 503, not 500. */
 export function isDatabaseUnavailable(error: unknown): boolean {
+  // Duck-typed, not `instanceof Error`: errors from Node's own sockets come from another realm
+  // under jest's VM modules (and any other sandbox), and must still count.
+  const e = error as { message?: unknown; code?: unknown } | null;
   const text =
-    error instanceof Error ? `${error.message} ${(error as { code?: string }).code ?? ''}` : '';
+    e && typeof e === 'object' ? `${String(e.message ?? '')} ${String(e.code ?? '')}` : '';
   return /ECONNREFUSED|ECONNRESET|Connection terminated|timeout exceeded when trying to connect|the database system is (starting up|shutting down)|terminating connection|57P01|57P03/.test(
     text,
   );

@@ -20,6 +20,9 @@ export const REDACTED_PATHS = [
   '*.encryptionKey',
   '*.*.authToken',
   '*.*.apiKey',
+  // TypeORM's QueryFailedError carries the statement's values: message bodies, phone numbers.
+  'err.parameters',
+  'err.driverError.parameters',
 ];
 
 export function loggerOptions(config: AppConfig, stream?: DestinationStream): Params {

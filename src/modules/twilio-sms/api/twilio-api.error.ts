@@ -33,7 +33,10 @@ export class TwilioApiError extends Error {
 const NOT_SENT = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH/;
 
 /** Maps whatever the twilio SDK threw (RestException, axios/network error) to TwilioApiError. */
-export function toTwilioApiError(error: unknown): TwilioApiError {
+export function toTwilioApiError(
+  error: unknown,
+  retryAfterSeconds: number | null = null,
+): TwilioApiError {
   if (error instanceof TwilioApiError) return error;
   const e = error as {
     status?: number;
@@ -53,6 +56,7 @@ export function toTwilioApiError(error: unknown): TwilioApiError {
       e.moreInfo ?? null,
       transient,
       false,
+      retryAfterSeconds,
     );
   }
   const text = `${e?.code ?? ''} ${e?.message ?? String(error)}`;

@@ -1,6 +1,8 @@
 import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient';
 import type Response from 'twilio/lib/http/response';
+import RestException from 'twilio/lib/base/RestException';
+import { toTwilioApiError } from './twilio-api.error';
 
 const TWILIO_ORIGIN = 'https://api.twilio.com';
 
@@ -17,11 +19,17 @@ export class TwilioRequestClient extends twilio.RequestClient {
     super({ timeout: timeoutMs, keepAlive: true, autoRetry: false });
   }
 
-  request<TData>(opts: RequestClient.RequestOptions<TData>): Promise<Response<TData>> {
+  async request<TData>(opts: RequestClient.RequestOptions<TData>): Promise<Response<TData>> {
     const uri =
       this.apiBaseUrl === TWILIO_ORIGIN
         ? opts.uri
         : opts.uri.replace(TWILIO_ORIGIN, this.apiBaseUrl);
-    return super.request<TData>({ ...opts, uri });
+    const response = await super.request<TData>({ ...opts, uri });
+    // The SDK's RestException drops the headers; keep Retry-After so the retry can honour it.
+    const retryAfter = Number.parseInt(String(response.headers?.['retry-after'] ?? ''), 10);
+    if (response.statusCode >= 400 && Number.isFinite(retryAfter)) {
+      throw toTwilioApiError(new RestException(response), retryAfter);
+    }
+    return response;
   }
 }

@@ -107,15 +107,19 @@ export class TwilioRestAdapter {
     credentials: TwilioCredentials,
     sms: OutboundSms,
     since: Date,
+    excludeSids: (sids: string[]) => Promise<Set<string>> = async () => new Set(),
   ): Promise<TwilioMessageRef | null> {
     // No DateSent filter: a message still queued has no date_sent yet. Twilio lists newest first.
     const messages = await this.call(credentials, (client) =>
       client.messages.list({ to: sms.to, from: sms.from, limit: 20 }),
     );
     const earliest = since.getTime() - 5_000;
-    const match = messages.find(
+    const candidates = messages.filter(
       (message) => message.body === sms.body && message.dateCreated.getTime() >= earliest,
     );
+    const taken = await excludeSids(candidates.map((message) => message.sid));
+    // Oldest unclaimed first: an identical earlier reply already belongs to another row.
+    const match = candidates.reverse().find((message) => !taken.has(message.sid));
     return match ? { sid: match.sid, status: match.status } : null;
   }
 

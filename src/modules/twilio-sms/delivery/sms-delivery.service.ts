@@ -67,6 +67,15 @@ export class SmsDeliveryService {
           credentials,
           sms,
           new Date(message.send_attempted_at),
+          async (sids) =>
+            new Set(
+              (
+                await this.dataSource.query(
+                  `SELECT twilio_sid FROM messages WHERE twilio_sid = ANY($1) AND id <> $2`,
+                  [sids, messageId],
+                )
+              ).map((row: { twilio_sid: string }) => row.twilio_sid),
+            ),
         );
         if (existing) return await this.markSent(messageId, channel.id, existing);
       }
