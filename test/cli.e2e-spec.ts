@@ -11,13 +11,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import request from 'supertest';
 import { startTestApp, TestApp } from './support/test-app';
+import { createSiblingDatabase, TestDatabase } from './support/test-database';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..');
 
 describe('CLI', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sms-cli-'));
-  const env = {
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_OPTIONS: '',
     DATA_DIR: dir,
@@ -39,9 +40,18 @@ describe('CLI', () => {
     throw new Error('expected the command to fail');
   };
   let app: TestApp | null = null;
+  // On the PostgreSQL run the CLI and the app share a fresh database of this test's own.
+  let database: TestDatabase | null = null;
 
+  beforeAll(async () => {
+    if (process.env.DATABASE_URL) {
+      database = await createSiblingDatabase(process.env.DATABASE_URL, 'cli');
+      env.DATABASE_URL = database.url;
+    }
+  });
   afterAll(async () => {
     await app?.close();
+    await database?.drop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -59,6 +69,7 @@ describe('CLI', () => {
     app = await startTestApp({
       PGLITE_DATA_DIR: env.PGLITE_DATA_DIR,
       CREDENTIALS_ENCRYPTION_KEY: env.CREDENTIALS_ENCRYPTION_KEY,
+      DATABASE_URL: env.DATABASE_URL,
     });
     await request(app.http)
       .get('/api/chatbots')

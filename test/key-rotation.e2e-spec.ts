@@ -8,12 +8,9 @@
  * database next to DATABASE_URL when that is set (CI), otherwise an in-memory PGlite served by our
  * PgliteServer. Both outlive each app, as a real database outlives a restart.
  */
-import { PGlite } from '@electric-sql/pglite';
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { PgliteServer } from '../src/database/pglite-server';
 import { CredentialCipher, keyIdOf } from '../src/modules/crypto/credential-cipher';
 import { CredentialRotationService } from '../src/modules/crypto/credential-rotation.service';
 import { authTokenAad } from '../src/modules/channels/sms-channels.service';
@@ -26,43 +23,10 @@ import {
   SmsTestContext,
   textFromCustomer,
 } from './support/sms-fixtures';
+import { createTestDatabase } from './support/test-database';
 import { startTestApp } from './support/test-app';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A database of this test's own, reachable by URL from every app it starts. */
-async function ownDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const shared = process.env.DATABASE_URL;
-  if (shared) {
-    const name = `key_rotation_${randomBytes(4).toString('hex')}`;
-    const admin = async (sql: string) => {
-      const client = new Client({ connectionString: shared });
-      await client.connect();
-      try {
-        await client.query(sql);
-      } finally {
-        await client.end();
-      }
-    };
-    await admin(`CREATE DATABASE ${name}`);
-    const url = new URL(shared);
-    url.pathname = `/${name}`;
-    return {
-      url: url.toString(),
-      drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
-    };
-  }
-  const pglite = await PGlite.create();
-  const server = new PgliteServer(pglite);
-  const port = await server.listen('127.0.0.1', 0);
-  return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    async drop() {
-      await server.close();
-      await pglite.close();
-    },
-  };
-}
 
 describe('encryption key rotation under traffic', () => {
   const keyA = randomBytes(32);
@@ -100,7 +64,7 @@ describe('encryption key rotation under traffic', () => {
 
   beforeAll(async () => {
     twilio = await TwilioDouble.start();
-    database = await ownDatabase();
+    database = await createTestDatabase('rotation');
   });
   afterAll(async () => {
     await stopApp();

@@ -9,25 +9,32 @@ import { randomBytes } from 'node:crypto';
 import { TwilioDouble } from './twilio-double/twilio-double';
 import { startTestApp, TestApp, TEST_PUBLIC_BASE_URL, authed } from './support/test-app';
 import { randomNumber } from './support/sms-fixtures';
+import { createSiblingDatabase, TestDatabase } from './support/test-database';
 
 describe('reply durability across a restart', () => {
   let twilio: TwilioDouble;
   let dataDir: string;
+  let database: TestDatabase | null = null;
   const env = () => ({
     TWILIO_API_BASE_URL: twilio.url,
     CREDENTIALS_ENCRYPTION_KEY: key,
     QUEUE_POLL_SECONDS: '1',
-    // Embedded mode: a data directory that outlives the first process.
-    ...(process.env.DATABASE_URL ? {} : { PGLITE_DATA_DIR: join(dataDir, 'pglite') }),
+    // One database that outlives the first app: on the embedded run, a data directory the
+    // second app opens again (so this also proves a clean close keeps the data).
+    ...(database ? { DATABASE_URL: database.url } : { PGLITE_DATA_DIR: join(dataDir, 'pglite') }),
   });
   const key = randomBytes(32).toString('base64');
 
   beforeAll(async () => {
     twilio = await TwilioDouble.start();
     dataDir = mkdtempSync(join(tmpdir(), 'sms-durability-'));
+    if (process.env.DATABASE_URL) {
+      database = await createSiblingDatabase(process.env.DATABASE_URL, 'durability');
+    }
   });
   afterAll(async () => {
     await twilio.stop();
+    await database?.drop();
     rmSync(dataDir, { recursive: true, force: true });
   });
 

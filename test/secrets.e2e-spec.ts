@@ -14,7 +14,6 @@
  * in-memory PGlite served by PgliteServer): rotation re-encrypts every row, and the table scan
  * must see this file's rows only.
  */
-import { PGlite } from '@electric-sql/pglite';
 import * as Sentry from '@sentry/nestjs';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -22,55 +21,20 @@ import { readFileSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { initSentry } from '../src/config/sentry';
-import { PgliteServer } from '../src/database/pglite-server';
 import { keyIdOf } from '../src/modules/crypto/credential-cipher';
 import { CredentialRotationService } from '../src/modules/crypto/credential-rotation.service';
 import { FakeOpenAiServer, startFakeOpenAiServer } from './support/fake-openai-server';
 import { eventually, randomMessageSid, randomNumber } from './support/sms-fixtures';
+import { createTestDatabase } from './support/test-database';
 import { startTestApp, TEST_PUBLIC_BASE_URL, TestApp } from './support/test-app';
 import { TwilioDouble } from './twilio-double/twilio-double';
 import twilioSdk from 'twilio';
 
 const ROOT = join(__dirname, '..');
 const WEBHOOK = '/api/webhooks/twilio/sms';
-
-/** A database of this test's own, reachable by URL from both apps and the CLI. */
-async function ownDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const shared = process.env.DATABASE_URL;
-  if (shared) {
-    const name = `secrets_${randomBytes(4).toString('hex')}`;
-    const admin = async (sql: string) => {
-      const client = new Client({ connectionString: shared });
-      await client.connect();
-      try {
-        await client.query(sql);
-      } finally {
-        await client.end();
-      }
-    };
-    await admin(`CREATE DATABASE ${name}`);
-    const url = new URL(shared);
-    url.pathname = `/${name}`;
-    return {
-      url: url.toString(),
-      drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
-    };
-  }
-  const pglite = await PGlite.create();
-  const server = new PgliteServer(pglite);
-  const port = await server.listen('127.0.0.1', 0);
-  return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    async drop() {
-      await server.close();
-      await pglite.close();
-    },
-  };
-}
 
 /** A local Sentry ingest endpoint: the real SDK posts its envelopes here. */
 async function startSentrySink(): Promise<{ dsn: string; envelopes: string[]; server: Server }> {
@@ -174,7 +138,7 @@ describe('secrets never leak', () => {
     sentry = await startSentrySink();
     initSentry(sentry.dsn, 'test');
     [database, twilio, openai] = await Promise.all([
-      ownDatabase(),
+      createTestDatabase('secrets'),
       TwilioDouble.start(),
       startFakeOpenAiServer(),
     ]);

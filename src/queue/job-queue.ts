@@ -4,7 +4,13 @@
  * its reply job and a rolled-back one never does. Workers on every instance share the queue;
  * pg-boss hands each job to one of them (SKIP LOCKED) and retries failures with backoff.
  */
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnModuleInit,
+} from '@nestjs/common';
 import PgBoss from 'pg-boss';
 import type { EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
@@ -26,10 +32,10 @@ export interface JobInfo {
 type Handler<T> = (data: T, job: JobInfo) => Promise<void>;
 
 @Injectable()
-export class JobQueue implements OnModuleInit, OnApplicationShutdown {
+export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(JobQueue.name);
   private readonly boss: PgBoss;
-  private readonly workers = new Map<string, string>();
+  private readonly workers = new Map<string, string[]>();
   private started: Promise<void> | null = null;
 
   constructor(
@@ -56,15 +62,32 @@ export class JobQueue implements OnModuleInit, OnApplicationShutdown {
     return this.started;
   }
 
+  /**
+   * Creates the queue, or brings an existing one's settings up to date (createQueue alone leaves
+   * an existing queue as it was, so a changed retry or expiry setting would never apply).
+   * Instances starting together on a fresh database can deadlock inside createQueue; it is
+   * idempotent, so try again.
+   */
   async define(queue: QueueDefinition): Promise<void> {
     await this.onModuleInit();
-    await this.boss.createQueue(queue.name, {
+    const options = {
       name: queue.name,
       retryLimit: queue.retryLimit,
       retryDelay: queue.retryDelaySeconds,
       retryBackoff: true,
       expireInSeconds: queue.expireInSeconds,
-    });
+    };
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.boss.createQueue(queue.name, options);
+        await this.boss.updateQueue(queue.name, options);
+        return;
+      } catch (error) {
+        const deadlock = (error as { code?: string }).code === '40P01';
+        if (!deadlock || attempt >= 5) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      }
+    }
   }
 
   /** Enqueues inside the caller's transaction: the job exists exactly when the transaction commits. */
@@ -80,10 +103,9 @@ export class JobQueue implements OnModuleInit, OnApplicationShutdown {
     });
   }
 
-  /** Wakes this process's worker at once instead of waiting for its next poll. */
+  /** Wakes this process's workers at once instead of waiting for their next poll. */
   nudge(name: string): void {
-    const workerId = this.workers.get(name);
-    if (workerId) this.boss.notifyWorker(workerId);
+    for (const workerId of this.workers.get(name) ?? []) this.boss.notifyWorker(workerId);
   }
 
   async work<T extends object>(
@@ -93,8 +115,11 @@ export class JobQueue implements OnModuleInit, OnApplicationShutdown {
   ): Promise<void> {
     if (concurrency <= 0) return;
     await this.onModuleInit();
+    const ids: string[] = [];
+    this.workers.set(name, ids);
     for (let i = 0; i < concurrency; i += 1) {
-      const workerId = await this.boss.work<T>(
+      let workerId = '';
+      workerId = await this.boss.work<T>(
         name,
         {
           batchSize: 1,
@@ -113,9 +138,11 @@ export class JobQueue implements OnModuleInit, OnApplicationShutdown {
             failure = error;
           }
           await this.settle(name, job.id, failure);
+          // pg-boss 10 sleeps a whole poll interval after each job; under load, look again now.
+          this.boss.notifyWorker(workerId);
         },
       );
-      if (i === 0) this.workers.set(name, workerId);
+      ids.push(workerId);
     }
   }
 
@@ -155,8 +182,11 @@ export class JobQueue implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  /** Lets running jobs finish (bounded), then closes pg-boss's pool. */
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * Lets running jobs finish (bounded) and closes pg-boss's pool. Before Nest's shutdown hooks,
+   * where TypeORM closes its pool: a running reply must still be able to store Twilio's SID.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
     if (!this.started) return;
     await this.started.catch(() => undefined);
     await this.boss.stop({ graceful: true, wait: true, timeout: 7_000 }).catch((error: unknown) => {

@@ -9,6 +9,7 @@ import request from 'supertest';
 import type { App } from 'supertest/types';
 import { createApplication, RunningApplication } from '../../src/bootstrap';
 import { loadConfig, AppConfig } from '../../src/config/app-config';
+import { createSiblingDatabase } from './test-database';
 import { ApiKeysService } from '../../src/modules/organizations/api-keys.service';
 import type { Plan } from '../../src/modules/organizations/organization.entity';
 
@@ -29,6 +30,12 @@ export interface TestApp {
 }
 
 export async function startTestApp(env: Record<string, string | undefined> = {}): Promise<TestApp> {
+  // On CI's PostgreSQL run every app gets a fresh database of its own unless the test shares
+  // one on purpose (env.DATABASE_URL); on the embedded run, an in-memory one (below).
+  const own =
+    process.env.DATABASE_URL && !env.DATABASE_URL
+      ? await createSiblingDatabase(process.env.DATABASE_URL, 'app')
+      : null;
   const logs: string[] = [];
   const logStream = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -44,6 +51,7 @@ export async function startTestApp(env: Record<string, string | undefined> = {})
     LOG_LEVEL: 'info',
     PORT: '0',
     ...env,
+    ...(own ? { DATABASE_URL: own.url } : {}),
   });
   const running = await createApplication(config, { logStream });
   await running.app.listen(0, '127.0.0.1');
@@ -61,7 +69,10 @@ export async function startTestApp(env: Record<string, string | undefined> = {})
       running.app
         .get(ApiKeysService)
         .createOrganization(`Org ${randomBytes(3).toString('hex')}`, plan),
-    close: () => running.close(),
+    close: async () => {
+      await running.close();
+      await own?.drop();
+    },
   };
 }
 
