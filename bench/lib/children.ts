@@ -3,7 +3,8 @@
  * registered so that a crash, Ctrl-C or a normal exit of the benchmark never leaves one running.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { createServer, type AddressInfo } from 'node:net';
 
 const live = new Set<ChildProcess>();
@@ -185,10 +186,108 @@ export class RssSampler {
   private read(): { rssKb: number; hwmKb: number } | null {
     try {
       const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
-      const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+      const field = (name: string) =>
+        Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
       return { rssKb: field('VmRSS'), hwmKb: field('VmHWM') };
     } catch {
       return null;
     }
+  }
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat. */
+function processCpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+function busyCpuSeconds(): number | null {
+  try {
+    const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = ticks.map(Number);
+    void idle;
+    void iowait;
+    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
+function postgresPids(): number[] {
+  try {
+    return readdirSync('/proc')
+      .filter((name) => /^\d+$/.test(name))
+      .map(Number)
+      .filter((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres';
+        } catch {
+          return false;
+        }
+      });
+  } catch {
+    return [];
+  }
+}
+
+export interface CpuUsage {
+  /** Average cores used by the benchmark itself (load generator, Twilio double). */
+  bench: number;
+  /** Average cores used by the server under test (with PGlite inside, when embedded). */
+  server: number;
+  /** Average cores used by PostgreSQL server processes (DATABASE_URL). */
+  database: number;
+  /** Average cores used by everything else on the machine: interference. */
+  other: number;
+}
+
+/**
+ * Who used the CPU during a run. On a shared machine, `other` says whether a figure was taken
+ * while something else competed for the cores.
+ */
+export class CpuMonitor {
+  private readonly started = performance.now();
+  private readonly busy = busyCpuSeconds();
+  private readonly bench = processCpuSeconds(process.pid);
+  private readonly server: number | null;
+  private readonly postgres: Map<number, number>;
+
+  constructor(private readonly serverPid: number | null) {
+    this.server = serverPid ? processCpuSeconds(serverPid) : null;
+    this.postgres = new Map(
+      postgresPids().map((pid) => [pid, processCpuSeconds(pid) ?? 0] as [number, number]),
+    );
+  }
+
+  stop(): CpuUsage | null {
+    const seconds = (performance.now() - this.started) / 1000;
+    const busy = busyCpuSeconds();
+    const bench = processCpuSeconds(process.pid);
+    if (this.busy === null || busy === null || this.bench === null || bench === null) return null;
+    const server =
+      this.serverPid && this.server !== null
+        ? (processCpuSeconds(this.serverPid) ?? this.server) - this.server
+        : 0;
+    let postgres = 0;
+    for (const pid of postgresPids()) {
+      // A backend forked during the run (a new pool connection) counts from zero.
+      const after = processCpuSeconds(pid);
+      if (after !== null) postgres += after - (this.postgres.get(pid) ?? 0);
+    }
+    const benchUsed = bench - this.bench;
+    return {
+      bench: benchUsed / seconds,
+      server: server / seconds,
+      database: postgres / seconds,
+      other: Math.max(0, busy - this.busy - benchUsed - server - postgres) / seconds,
+    };
   }
 }

@@ -1,3 +1,5 @@
+import { resolve } from 'node:path';
+
 /**
  * Every knob of the benchmark, read once from the environment. Defaults give a full run of about
  * 5 minutes on 2 cores; BENCH_DURATION_SECONDS scales every timed load run.
@@ -23,8 +25,8 @@ export interface BenchConfig {
   e2eTimeoutSeconds: number;
   /** Channel counts of the growth runs; the first must equal `channels`. */
   channelTiers: number[];
-  /** Arrival rate of the growth runs. */
-  growthRate: number;
+  /** Longest wait for the reply queue to empty between runs before its rest is cancelled. */
+  settleSeconds: number;
   /** Above this projected time, channels are inserted through SQL instead of the API. */
   apiConnectBudgetSeconds: number;
   historySizes: number[];
@@ -39,6 +41,8 @@ export interface BenchConfig {
   /** Adds --cpu-prof to the app process; profiles land in bench/results/profiles. */
   cpuProfile: boolean;
   databaseUrl: string | null;
+  /** The build to run (`<appDist>/src/main.js`); another directory compares a patched build. */
+  appDist: string;
 }
 
 export const PARTS = ['throughput', 'e2e', 'growth', 'history', 'inbox'] as const;
@@ -65,7 +69,10 @@ function intList(name: string, fallback: number[]): number[] {
 export function loadBenchConfig(): BenchConfig {
   const channels = int('BENCH_CHANNELS', 10);
   const channelTiers = intList('BENCH_CHANNEL_TIERS', [channels, 1_000, 10_000]);
-  if (channelTiers[0] !== channels || channelTiers.some((n, i) => i > 0 && n <= channelTiers[i - 1])) {
+  if (
+    channelTiers[0] !== channels ||
+    channelTiers.some((n, i) => i > 0 && n <= channelTiers[i - 1])
+  ) {
     throw new Error('BENCH_CHANNEL_TIERS must start at BENCH_CHANNELS and increase');
   }
   const only = process.env.BENCH_ONLY
@@ -89,10 +96,10 @@ export function loadBenchConfig(): BenchConfig {
     channels,
     customers: int('BENCH_CUSTOMERS', 2_000),
     e2eMessages: int('BENCH_E2E_MESSAGES', 300),
-    e2eRate: int('BENCH_E2E_RATE', 50),
-    e2eTimeoutSeconds: int('BENCH_E2E_TIMEOUT_SECONDS', 60),
+    e2eRate: int('BENCH_E2E_RATE', 20),
+    e2eTimeoutSeconds: int('BENCH_E2E_TIMEOUT_SECONDS', 30),
     channelTiers,
-    growthRate: int('BENCH_GROWTH_RATE', 200),
+    settleSeconds: int('BENCH_SETTLE_SECONDS', 10),
     apiConnectBudgetSeconds: int('BENCH_API_CONNECT_BUDGET_SECONDS', 60),
     historySizes: intList('BENCH_HISTORY_SIZES', [10, 10_000]),
     historySamples: int('BENCH_HISTORY_SAMPLES', 100),
@@ -102,6 +109,7 @@ export function loadBenchConfig(): BenchConfig {
     only,
     cpuProfile: process.env.BENCH_CPU_PROFILE === '1',
     databaseUrl: process.env.DATABASE_URL || null,
+    appDist: resolve(__dirname, '..', '..', process.env.BENCH_APP_DIST || 'dist'),
   };
 }
 
