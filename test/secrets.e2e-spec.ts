@@ -15,11 +15,10 @@
  * must see this file's rows only.
  */
 import * as Sentry from '@sentry/nestjs';
+import { startSentrySink } from './support/sentry-sink';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
@@ -35,23 +34,6 @@ import twilioSdk from 'twilio';
 
 const ROOT = join(__dirname, '..');
 const WEBHOOK = '/api/webhooks/twilio/sms';
-
-/** A local Sentry ingest endpoint: the real SDK posts its envelopes here. */
-async function startSentrySink(): Promise<{ dsn: string; envelopes: string[]; server: Server }> {
-  const envelopes: string[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk) => chunks.push(chunk));
-    req.on('end', () => {
-      envelopes.push(Buffer.concat(chunks).toString('utf8'));
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { dsn: `http://publickey@127.0.0.1:${port}/1`, envelopes, server };
-}
 
 /** Runs the operator CLI against our database, as an operator would. */
 function runCli(args: string[], env: Record<string, string>) {

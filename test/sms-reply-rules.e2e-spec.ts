@@ -3,8 +3,7 @@
  * model answers are cut to 1,600 characters at a word boundary with segments counted, and errors
  * reach Sentry tagged channels/sms without secrets or message bodies.
  */
-import { createServer, Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startSentrySink } from './support/sentry-sink';
 import * as Sentry from '@sentry/nestjs';
 import { DataSource } from 'typeorm';
 import { initSentry } from '../src/config/sentry';
@@ -20,23 +19,6 @@ import {
   startSmsTestApp,
   textFromCustomer,
 } from './support/sms-fixtures';
-
-/** A local Sentry ingest endpoint: the real SDK posts envelopes here. */
-async function startSentrySink(): Promise<{ dsn: string; envelopes: string[]; server: Server }> {
-  const envelopes: string[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk) => chunks.push(chunk));
-    req.on('end', () => {
-      envelopes.push(Buffer.concat(chunks).toString('utf8'));
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { dsn: `http://publickey@127.0.0.1:${port}/1`, envelopes, server };
-}
 
 describe('reply rules', () => {
   let ctx: SmsTestContext;
