@@ -77,7 +77,12 @@ export class ReceiveInboundSmsUseCase {
                ELSE conversations.opted_out_at END
            RETURNING id, status, opted_out_at
          ),
-         channel AS (UPDATE sms_channels SET last_inbound_at = now() WHERE id = $3)
+         -- At most once a second per channel: the row lock would otherwise queue every webhook of a
+         -- busy number behind the previous one's commit.
+         channel AS (
+           UPDATE sms_channels SET last_inbound_at = now()
+           WHERE id = $3 AND (last_inbound_at IS NULL OR last_inbound_at < now() - interval '1 second')
+         )
          INSERT INTO messages
            (conversation_id, organization_id, direction, author, body, twilio_sid, delivery_status, delivery_rank, segments, encoding, media_dropped)
          SELECT conversation.id, $1, 'inbound', 'customer', $7, $8, 'received', $9, $10, $11, $12 FROM conversation
