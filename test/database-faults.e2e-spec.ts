@@ -71,6 +71,9 @@ describe('database outage under load', () => {
       REPLY_WORKER_CONCURRENCY: '4',
       REPLY_RETRY_DELAY_SECONDS: '1',
       REPLY_RETRY_LIMIT: '5',
+      // A job fetched just as the connections dropped is marked active in the database while the
+      // worker never receives it; it is retried once it expires, which here is soon.
+      REPLY_JOB_EXPIRE_SECONDS: '4',
     });
   });
 

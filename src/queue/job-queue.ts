@@ -35,7 +35,9 @@ type Handler<T> = (data: T, job: JobInfo) => Promise<void>;
 export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(JobQueue.name);
   private readonly boss: PgBoss;
-  private readonly workers = new Map<string, string[]>();
+  private readonly sleepers = new Map<string, Set<() => void>>();
+  private readonly loops: Promise<void>[] = [];
+  private stopping = false;
   private started: Promise<void> | null = null;
 
   constructor(
@@ -103,11 +105,18 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
     });
   }
 
-  /** Wakes this process's workers at once instead of waiting for their next poll. */
+  /** Wakes this process's idle workers at once instead of waiting for their next poll. */
   nudge(name: string): void {
-    for (const workerId of this.workers.get(name) ?? []) this.boss.notifyWorker(workerId);
+    for (const wake of this.sleepers.get(name) ?? []) wake();
   }
 
+  /**
+   * Runs `concurrency` workers for a queue. Each one fetches a job, runs it and records the
+   * outcome itself (settle), so pg-boss never issues a completion of its own: pg-boss 10's
+   * work() does not await its complete()/fail(), which during a database outage rejected
+   * unhandled and could leave a job active. A job fetched just as the connection dropped stays
+   * active until it expires (REPLY_JOB_EXPIRE_SECONDS), then is retried.
+   */
   async work<T extends object>(
     name: string,
     concurrency: number,
@@ -115,43 +124,56 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
   ): Promise<void> {
     if (concurrency <= 0) return;
     await this.onModuleInit();
-    const ids: string[] = [];
-    this.workers.set(name, ids);
     for (let i = 0; i < concurrency; i += 1) {
-      let workerId = '';
-      workerId = await this.boss.work<T>(
-        name,
-        {
-          batchSize: 1,
-          pollingIntervalSeconds: this.config.queuePollSeconds,
-          includeMetadata: true,
-        },
-        async ([job]) => {
-          let failure: unknown = null;
-          try {
-            await handler(job.data, {
-              id: job.id,
-              retryCount: job.retryCount,
-              retryLimit: job.retryLimit,
-            });
-          } catch (error) {
-            failure = error;
-          }
-          await this.settle(name, job.id, failure);
-          // pg-boss 10 sleeps a whole poll interval after each job; under load, look again now.
-          this.boss.notifyWorker(workerId);
-        },
-      );
-      ids.push(workerId);
+      this.loops.push(this.workLoop(name, handler));
     }
   }
 
+  private async workLoop<T extends object>(name: string, handler: Handler<T>): Promise<void> {
+    while (!this.stopping) {
+      let job: PgBoss.JobWithMetadata<T> | undefined;
+      try {
+        [job] = await this.boss.fetch<T>(name, { batchSize: 1, includeMetadata: true });
+      } catch (error) {
+        this.logger.warn({ err: error, queue: name }, 'could not fetch a job');
+      }
+      if (!job) {
+        await this.idle(name);
+        continue;
+      }
+      let failure: unknown = null;
+      try {
+        await handler(job.data, {
+          id: job.id,
+          retryCount: job.retryCount,
+          retryLimit: job.retryLimit,
+        });
+      } catch (error) {
+        failure = error;
+      }
+      await this.settle(name, job.id, failure);
+    }
+  }
+
+  /** Sleeps one poll interval, or less when nudged or stopping. */
+  private idle(name: string): Promise<void> {
+    return new Promise((resolve) => {
+      const sleepers = this.sleepers.get(name) ?? new Set<() => void>();
+      this.sleepers.set(name, sleepers);
+      const wake = () => {
+        clearTimeout(timer);
+        sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, this.config.queuePollSeconds * 1_000);
+      sleepers.add(wake);
+    });
+  }
+
   /**
-   * Records a job's outcome ourselves, awaited and retried while the database is away: pg-boss 10
-   * does not await its own complete()/fail(), so a database blip would leave the job 'active'
-   * until it expires (and reject unhandled). Its own call afterwards finds the job no longer
-   * active and does nothing. A failure carrying retryAfterSeconds (Twilio's Retry-After) is not
-   * retried sooner than that.
+   * Records a job's outcome, awaited and retried while the database is away (for a minute), so a
+   * database blip does not leave the job 'active' until it expires. A failure carrying
+   * retryAfterSeconds (Twilio's Retry-After) is not retried sooner than that.
    */
   private async settle(name: string, id: string, failure: unknown): Promise<void> {
     const deadline = Date.now() + 60_000;
@@ -183,13 +205,23 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   /**
-   * Lets running jobs finish (bounded) and closes pg-boss's pool. Before Nest's shutdown hooks,
-   * where TypeORM closes its pool: a running reply must still be able to store Twilio's SID.
+   * Stops taking jobs, lets running ones finish (bounded) and closes pg-boss's pool. Before Nest's
+   * shutdown hooks, where TypeORM closes its pool: a running reply must still be able to store
+   * Twilio's SID.
    */
   async beforeApplicationShutdown(): Promise<void> {
     if (!this.started) return;
+    this.stopping = true;
+    for (const sleepers of this.sleepers.values()) for (const wake of [...sleepers]) wake();
     await this.started.catch(() => undefined);
-    await this.boss.stop({ graceful: true, wait: true, timeout: 7_000 }).catch((error: unknown) => {
+    let timer: NodeJS.Timeout | undefined;
+    const drained = await Promise.race([
+      Promise.all(this.loops).then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 7_000))),
+    ]);
+    clearTimeout(timer);
+    if (!drained) this.logger.warn('jobs still running at shutdown; they are retried after expiry');
+    await this.boss.stop({ graceful: true, wait: true, timeout: 1_000 }).catch((error: unknown) => {
       this.logger.warn({ err: error }, 'pg-boss did not stop cleanly');
     });
   }
