@@ -1,4 +1,7 @@
 import { DataSource } from 'typeorm';
+import { authTokenAad } from '../src/modules/channels/sms-channels.service';
+import { CredentialCipher } from '../src/modules/crypto/credential-cipher';
+import { Secret } from '../src/modules/crypto/secret';
 import { TEST_PUBLIC_BASE_URL, authed } from './support/test-app';
 import {
   ConnectedChannel,
@@ -197,6 +200,83 @@ describe('inbound SMS answered by the agent', () => {
       );
       expect(res.status).toBe(403);
       expect(await countRows(ctx, `conversations WHERE chatbot_id = $1`, [gone.chatbotId])).toBe(0);
+    });
+  });
+
+  describe("the inbound webhook's cached channel row is checked where the message is stored", () => {
+    // The guard may serve a channel row read up to a minute ago. These change the row behind this
+    // instance's back, as another instance's disconnect, reconnect or key rotation would.
+    let channel: ConnectedChannel;
+    const inboundOf = () =>
+      countRows(
+        ctx,
+        `messages m JOIN conversations c ON c.id = m.conversation_id
+         WHERE c.chatbot_id = $1 AND m.direction = 'inbound'`,
+        [channel.chatbotId],
+      );
+    const setToken = async (token: string) => {
+      const [{ id }] = await db().query(`SELECT id FROM sms_channels WHERE phone_number = $1`, [
+        channel.phoneNumber,
+      ]);
+      const encrypted = ctx.t.running.app
+        .get(CredentialCipher)
+        .encrypt(new Secret(token), authTokenAad(id));
+      await db().query(`UPDATE sms_channels SET auth_token_encrypted = $2 WHERE id = $1`, [
+        id,
+        encrypted,
+      ]);
+    };
+
+    beforeEach(async () => {
+      channel = await connectChannel(ctx);
+      // Read (and cached) by a first webhook.
+      expect((await textFromCustomer(ctx, channel, randomNumber(), 'first')).status).toBe(200);
+      expect(await inboundOf()).toBe(1);
+    });
+
+    it('a channel deleted elsewhere: 403 and nothing stored', async () => {
+      await db().query(`DELETE FROM sms_channels WHERE phone_number = $1`, [channel.phoneNumber]);
+      const res = await signedPost(
+        ctx,
+        WEBHOOK,
+        inboundParams(channel, randomNumber(), 'after disconnect'),
+        channel.authToken,
+      );
+      expect(res.status).toBe(403);
+      expect(await inboundOf()).toBe(1);
+    });
+
+    it('the same token re-encrypted elsewhere (key rotation): stored once', async () => {
+      await setToken(channel.authToken);
+      const res = await signedPost(
+        ctx,
+        WEBHOOK,
+        inboundParams(channel, randomNumber(), 'after rotation'),
+        channel.authToken,
+      );
+      expect(res.status).toBe(200);
+      expect(await inboundOf()).toBe(2);
+    });
+
+    it('a new token saved elsewhere (reconnect): the new one signs at once, the old one no longer does', async () => {
+      const newToken = 'a'.repeat(32);
+      await setToken(newToken);
+      const withOld = await signedPost(
+        ctx,
+        WEBHOOK,
+        inboundParams(channel, randomNumber(), 'old token'),
+        channel.authToken,
+      );
+      expect(withOld.status).toBe(403);
+      expect(await inboundOf()).toBe(1);
+      const withNew = await signedPost(
+        ctx,
+        WEBHOOK,
+        inboundParams(channel, randomNumber(), 'new token'),
+        newToken,
+      );
+      expect(withNew.status).toBe(200);
+      expect(await inboundOf()).toBe(2);
     });
   });
 

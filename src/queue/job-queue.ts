@@ -29,6 +29,31 @@ export interface JobInfo {
   retryLimit: number;
 }
 
+/**
+ * SQL for a data-modifying step that queues one job per row of `source` (a CTE or subquery with
+ * columns `data jsonb` and `singleton_key text`) in the queue named by the parameter
+ * `queueParam`: pg-boss 10.4's own job insert (plans.js insertJob) with the queue's settings, so a
+ * caller can store its rows and queue their jobs in ONE autocommit statement instead of a
+ * BEGIN…COMMIT transaction of four round trips. pg-boss is pinned to the version this copies;
+ * test/job-queue.e2e-spec.ts compares the rows it writes with boss.send's.
+ */
+export function insertJobsSql(source: string, queueParam: string): string {
+  return `INSERT INTO pgboss.job
+      (name, data, singleton_key, expire_in, keep_until, retry_limit, retry_delay, retry_backoff, policy, dead_letter)
+    SELECT q.name, s.data, s.singleton_key,
+      COALESCE(q.expire_seconds * interval '1s', interval '15 minutes'),
+      now() + CAST(COALESCE((q.retention_minutes * 60)::text, '14 days') AS interval),
+      COALESCE(q.retry_limit, 2),
+      CASE WHEN COALESCE(q.retry_backoff, false) THEN GREATEST(COALESCE(q.retry_delay, 0), 1)
+           ELSE COALESCE(q.retry_delay, 0) END,
+      COALESCE(q.retry_backoff, false),
+      q.policy,
+      q.dead_letter
+    FROM ${source} s JOIN pgboss.queue q ON q.name = ${queueParam}
+    ON CONFLICT DO NOTHING
+    RETURNING id`;
+}
+
 type Handler<T> = (data: T, job: JobInfo) => Promise<void>;
 
 @Injectable()

@@ -13,6 +13,14 @@ export const STATUS_CALLBACK_PATH = '/api/webhooks/twilio/sms/status';
 
 const TOKEN_CACHE_TTL_MS = 5 * 60_000;
 const TOKEN_CACHE_MAX = 10_000;
+const WEBHOOK_CACHE_TTL_MS = 60_000;
+const WEBHOOK_CACHE_MAX = 20_000;
+
+/** What the webhooks need of a channel: one indexed row, no entity hydration. */
+export type WebhookChannel = Pick<
+  SmsChannel,
+  'id' | 'organizationId' | 'chatbotId' | 'accountSid' | 'phoneNumber' | 'authTokenEncrypted'
+>;
 
 export const authTokenAad = (channelId: string): string =>
   associatedDataFor('sms_channels', channelId, 'auth_token_encrypted');
@@ -25,6 +33,10 @@ export const authTokenAad = (channelId: string): string =>
 @Injectable()
 export class SmsChannelsService {
   private readonly tokens = new Map<string, { token: Secret; expiresAt: number }>();
+  private readonly webhookChannels = new Map<
+    string,
+    { channel: WebhookChannel; expiresAt: number }
+  >();
 
   constructor(
     @InjectRepository(SmsChannel) private readonly channels: Repository<SmsChannel>,
@@ -44,8 +56,33 @@ export class SmsChannelsService {
     return this.channels.findOneBy({ organizationId, chatbotId });
   }
 
-  findByPhoneNumber(phoneNumber: string): Promise<SmsChannel | null> {
-    return this.channels.findOneBy({ phoneNumber });
+  /**
+   * The channel that owns a number, for the webhooks. With `cached`, a row read in the last minute
+   * may be served from memory: only for a caller that checks it is still current in the same
+   * statement that stores anything (the inbound webhook compares id, number and ciphertext), so a
+   * disconnect, a reconnect or a key rotation on any instance takes effect at once.
+   */
+  async findForWebhook(phoneNumber: string, cached: boolean): Promise<WebhookChannel | null> {
+    const now = Date.now();
+    if (cached) {
+      const hit = this.webhookChannels.get(phoneNumber);
+      if (hit && hit.expiresAt > now) return hit.channel;
+    }
+    const rows: WebhookChannel[] = await this.channels.query(
+      `SELECT id, organization_id AS "organizationId", chatbot_id AS "chatbotId",
+         account_sid AS "accountSid", phone_number AS "phoneNumber",
+         auth_token_encrypted AS "authTokenEncrypted"
+       FROM sms_channels WHERE phone_number = $1`,
+      [phoneNumber],
+    );
+    const channel = rows[0] ?? null;
+    if (channel) {
+      if (this.webhookChannels.size >= WEBHOOK_CACHE_MAX) this.webhookChannels.clear();
+      this.webhookChannels.set(phoneNumber, { channel, expiresAt: now + WEBHOOK_CACHE_TTL_MS });
+    } else {
+      this.webhookChannels.delete(phoneNumber);
+    }
+    return channel;
   }
 
   findById(id: string): Promise<SmsChannel | null> {
@@ -65,9 +102,10 @@ export class SmsChannelsService {
     return { accountSid: channel.accountSid, authToken: token };
   }
 
-  /** Drops a channel's cached token (disconnect, reconnect). */
-  forget(channel: Pick<SmsChannel, 'authTokenEncrypted'>): void {
+  /** Drops what this instance cached of a channel (disconnect, reconnect, a stale webhook read). */
+  forget(channel: Pick<SmsChannel, 'authTokenEncrypted' | 'phoneNumber'>): void {
     this.tokens.delete(channel.authTokenEncrypted);
+    this.webhookChannels.delete(channel.phoneNumber);
   }
 
   async recordInbound(channelId: string, at = new Date()): Promise<void> {

@@ -6,7 +6,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { SmsChannel } from '../../channels/sms-channel.entity';
+import type { WebhookChannel } from '../../channels/sms-channels.service';
 import { SmsChannelsService } from '../../channels/sms-channels.service';
 import { DELIVERY_RANK } from '../../inbox/message.entity';
 import { SmsErrorReporter } from '../sms-error-reporter';
@@ -35,7 +35,7 @@ export class UpdateDeliveryStatusUseCase {
   ) {}
 
   async execute(
-    channel: SmsChannel,
+    channel: WebhookChannel,
     params: Record<string, string | string[]>,
   ): Promise<{ updated: boolean }> {
     const sid = String(params.MessageSid ?? '');

@@ -1,5 +1,5 @@
 /**
- * The webhook's hot path: one transaction that opens or finds the conversation, stores the
+ * The webhook's hot path: one statement that opens or finds the conversation, stores the
  * message (unique on MessageSid, so a retry or a concurrent duplicate stores once) and queues the
  * reply job. The agent is never awaited here; Twilio gets its 200 as soon as this commits.
  */
@@ -8,15 +8,26 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { DomainError } from '../../../common/errors/domain-error';
-import { JobQueue } from '../../../queue/job-queue';
+import { insertJobsSql, JobQueue } from '../../../queue/job-queue';
 import { QUEUES } from '../../../queue/queue-names';
-import type { SmsChannel } from '../../channels/sms-channel.entity';
+import type { WebhookChannel } from '../../channels/sms-channels.service';
 import { DELIVERY_RANK } from '../../inbox/message.entity';
 import { classifyKeyword, countSegments, SmsKeywordKind } from '../sms-text';
 
 const MESSAGE_SID = /^(SM|MM)[0-9a-fA-F]{32}$/;
 const E164 = /^\+[1-9]\d{6,14}$/;
 const MAX_STORED_BODY = 10_000;
+
+/**
+ * The channel row the caller verified the signature with is gone or changed (disconnect,
+ * reconnect, key rotation): nothing was stored; verify against a fresh read and try again.
+ */
+export class StaleChannelError extends DomainError {
+  constructor() {
+    // Answered as such only if it happens twice in a row: Twilio shows a 503 as unavailable.
+    super('SERVICE_UNAVAILABLE', 'The channel changed while the message was being stored');
+  }
+}
 
 export interface InboundResult {
   stored: boolean;
@@ -37,7 +48,7 @@ export class ReceiveInboundSmsUseCase {
   ) {}
 
   async execute(
-    channel: SmsChannel,
+    channel: WebhookChannel,
     params: Record<string, string | string[]>,
   ): Promise<InboundResult> {
     const messageSid = field(params, 'MessageSid') ?? '';
@@ -61,33 +72,52 @@ export class ReceiveInboundSmsUseCase {
     const { encoding, segments } = countSegments(body);
     const preview = body.trim() ? messagePreview(body) : `[${mediaDropped} attachment(s) dropped]`;
 
-    const result = await this.dataSource.transaction(async (manager) => {
-      const rows: { id: string; status: string; opted_out: boolean }[] = await manager.query(
-        `WITH conversation AS (
-           INSERT INTO conversations
-             (organization_id, chatbot_id, channel, channel_id, customer_number, status, last_message_at, last_message_preview, opted_out_at)
-           VALUES ($1, $2, 'sms', $3, $4, 'bot', now(), $5, CASE WHEN $6 = 'opt-out' THEN now() END)
-           ON CONFLICT (chatbot_id, channel, customer_number) DO UPDATE SET
-             last_message_at = now(),
-             last_message_preview = EXCLUDED.last_message_preview,
-             channel_id = EXCLUDED.channel_id,
-             opted_out_at = CASE
-               WHEN $6 = 'opt-out' THEN COALESCE(conversations.opted_out_at, now())
-               WHEN $6 = 'opt-in' THEN NULL
-               ELSE conversations.opted_out_at END
-           RETURNING id, status, opted_out_at
-         ),
-         -- At most once a second per channel: the row lock would otherwise queue every webhook of a
-         -- busy number behind the previous one's commit.
-         channel AS (
-           UPDATE sms_channels SET last_inbound_at = now()
-           WHERE id = $3 AND (last_inbound_at IS NULL OR last_inbound_at < now() - interval '1 second')
-         )
+    const replyable = keyword === null && (body.trim() !== '' || mediaDropped > 0);
+    // One autocommit statement: conversation, message and reply job exist together or not at all.
+    const rows: { current: boolean; stored: boolean; queued: boolean }[] =
+      await this.dataSource.query(
+        `WITH current_channel AS (
+         SELECT id FROM sms_channels
+         WHERE id = $3 AND phone_number = $15 AND auth_token_encrypted = $16
+       ),
+       conversation AS (
+         INSERT INTO conversations
+           (organization_id, chatbot_id, channel, channel_id, customer_number, status, last_message_at, last_message_preview, opted_out_at)
+         SELECT $1, $2, 'sms', $3, $4, 'bot', now(), $5, CASE WHEN $6 = 'opt-out' THEN now() END
+         FROM current_channel
+         ON CONFLICT (chatbot_id, channel, customer_number) DO UPDATE SET
+           last_message_at = now(),
+           last_message_preview = EXCLUDED.last_message_preview,
+           channel_id = EXCLUDED.channel_id,
+           opted_out_at = CASE
+             WHEN $6 = 'opt-out' THEN COALESCE(conversations.opted_out_at, now())
+             WHEN $6 = 'opt-in' THEN NULL
+             ELSE conversations.opted_out_at END
+         RETURNING id, status, opted_out_at
+       ),
+       -- At most once a second per channel: the row lock would otherwise queue every webhook of a
+       -- busy number behind the previous one's commit.
+       channel AS (
+         UPDATE sms_channels SET last_inbound_at = now()
+         WHERE id = $3 AND EXISTS (SELECT 1 FROM current_channel)
+           AND (last_inbound_at IS NULL OR last_inbound_at < now() - interval '1 second')
+       ),
+       message AS (
          INSERT INTO messages
            (conversation_id, organization_id, direction, author, body, twilio_sid, delivery_status, delivery_rank, segments, encoding, media_dropped)
          SELECT conversation.id, $1, 'inbound', 'customer', $7, $8, 'received', $9, $10, $11, $12 FROM conversation
          ON CONFLICT (twilio_sid) DO NOTHING
-         RETURNING id, (SELECT status FROM conversation) AS status, (SELECT opted_out_at IS NOT NULL FROM conversation) AS opted_out`,
+         RETURNING id
+       ),
+       reply AS (
+         SELECT jsonb_build_object('messageId', message.id) AS data, message.id::text AS singleton_key
+         FROM message, conversation
+         WHERE $13 AND conversation.status = 'bot' AND conversation.opted_out_at IS NULL
+       ),
+       job AS (${insertJobsSql('reply', '$14')})
+       SELECT EXISTS (SELECT 1 FROM current_channel) AS current,
+         EXISTS (SELECT 1 FROM message) AS stored,
+         EXISTS (SELECT 1 FROM job) AS queued`,
         [
           channel.organizationId,
           channel.chatbotId,
@@ -101,24 +131,14 @@ export class ReceiveInboundSmsUseCase {
           segments,
           encoding,
           mediaDropped,
+          replyable,
+          QUEUES.smsReply,
+          channel.phoneNumber,
+          channel.authTokenEncrypted,
         ],
       );
-      const inserted = rows[0];
-      if (!inserted) return { stored: false, replyQueued: false };
-      const wantsReply =
-        keyword === null &&
-        inserted.status === 'bot' &&
-        !inserted.opted_out &&
-        (body.trim() !== '' || mediaDropped > 0);
-      if (wantsReply)
-        await this.queue.sendInTransaction(
-          manager,
-          QUEUES.smsReply,
-          { messageId: inserted.id },
-          inserted.id,
-        );
-      return { stored: true, replyQueued: wantsReply };
-    });
+    if (!rows[0].current) throw new StaleChannelError();
+    const result = { stored: rows[0].stored, replyQueued: rows[0].queued };
     if (result.replyQueued) this.queue.nudge(QUEUES.smsReply);
     return { ...result, keyword };
   }

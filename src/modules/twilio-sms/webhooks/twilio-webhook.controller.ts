@@ -13,7 +13,11 @@ import {
 import { ErrorResponse } from '../../../common/errors/error-response.dto';
 import { Public } from '../../../common/auth/auth.decorators';
 import { UpdateDeliveryStatusUseCase } from '../delivery/update-delivery-status.use-case';
-import { ReceiveInboundSmsUseCase } from '../inbound/receive-inbound-sms.use-case';
+import { SmsChannelsService } from '../../channels/sms-channels.service';
+import {
+  ReceiveInboundSmsUseCase,
+  StaleChannelError,
+} from '../inbound/receive-inbound-sms.use-case';
 import { ChannelNumberField, SignedRequest, TwilioSignatureGuard } from './twilio-signature.guard';
 
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
@@ -46,6 +50,8 @@ export class TwilioWebhookController {
   constructor(
     private readonly receiveInbound: ReceiveInboundSmsUseCase,
     private readonly updateDeliveryStatus: UpdateDeliveryStatusUseCase,
+    private readonly channels: SmsChannelsService,
+    private readonly signature: TwilioSignatureGuard,
   ) {}
 
   @Post()
@@ -61,7 +67,16 @@ export class TwilioWebhookController {
     @Req() request: SignedRequest,
     @Body() params: Record<string, string | string[]>,
   ): Promise<string> {
-    await this.receiveInbound.execute(request.smsChannel!, params);
+    try {
+      await this.receiveInbound.execute(request.smsChannel!, params);
+    } catch (error) {
+      if (!(error instanceof StaleChannelError)) throw error;
+      // The guard verified against a cached row that changed meanwhile: verify against the
+      // database (403 if the channel is gone or the token no longer signs) and store once more.
+      this.channels.forget(request.smsChannel!);
+      const channel = await this.signature.verify(request, 'To', false);
+      await this.receiveInbound.execute(channel, params);
+    }
     return EMPTY_TWIML;
   }
 

@@ -1,0 +1,96 @@
+/**
+ * insertJobsSql copies pg-boss 10's own job insert so the webhook can store a message and queue
+ * its reply in one statement. This keeps the copy honest: a job it writes must equal, column for
+ * column, the job pg-boss's send() writes for the same queue, and a worker must run it.
+ */
+import { DataSource } from 'typeorm';
+import { insertJobsSql, JobQueue } from '../src/queue/job-queue';
+import { eventually } from './support/sms-fixtures';
+import { startTestApp, TestApp } from './support/test-app';
+
+const QUEUE = {
+  name: 'job-queue-copy-check',
+  // Not pg-boss's defaults, so each setting has to flow from the queue into the job.
+  retryLimit: 7,
+  retryDelaySeconds: 3,
+  expireInSeconds: 33,
+};
+
+const COLUMNS = `name, data, priority, state, retry_limit, retry_count, retry_delay, retry_backoff,
+  start_after - created_on AS start_delay, singleton_key, singleton_on, expire_in,
+  date_trunc('minute', keep_until - created_on) AS keep_for, dead_letter, policy`;
+
+describe('JobQueue: jobs queued in the same statement as their rows', () => {
+  let t: TestApp;
+  let db: DataSource;
+  let queue: JobQueue;
+
+  beforeAll(async () => {
+    t = await startTestApp({ REPLY_WORKER_CONCURRENCY: '0' });
+    db = t.running.app.get(DataSource);
+    queue = t.running.app.get(JobQueue);
+    await queue.define(QUEUE);
+  });
+
+  afterAll(() => t?.close());
+
+  it("writes the same job as pg-boss's send()", async () => {
+    await db.transaction((manager) =>
+      queue.sendInTransaction(manager, QUEUE.name, { n: 1 }, 'by-send'),
+    );
+    await db.query(
+      `WITH source AS (SELECT '{"n": 1}'::jsonb AS data, 'by-sql' AS singleton_key)
+       ${insertJobsSql('source', '$1')}`,
+      [QUEUE.name],
+    );
+    const [bySend, bySql] = await Promise.all(
+      ['by-send', 'by-sql'].map(async (key) => {
+        const [row] = await db.query(
+          `SELECT ${COLUMNS} FROM pgboss.job WHERE name = $1 AND singleton_key = $2`,
+          [QUEUE.name, key],
+        );
+        return { ...row, singleton_key: undefined };
+      }),
+    );
+    expect(bySql).toEqual(bySend);
+    expect(bySql).toMatchObject({ retry_limit: 7, retry_delay: 3, state: 'created' });
+  });
+
+  it('queues nothing for an empty source and nothing in a queue that does not exist', async () => {
+    const count = async () =>
+      Number((await db.query(`SELECT count(*)::int AS n FROM pgboss.job`))[0].n);
+    const before = await count();
+    await db.query(
+      `WITH source AS (SELECT '{}'::jsonb AS data, 'none' AS singleton_key WHERE false)
+       ${insertJobsSql('source', '$1')}`,
+      [QUEUE.name],
+    );
+    await db.query(
+      `WITH source AS (SELECT '{}'::jsonb AS data, 'none' AS singleton_key)
+       ${insertJobsSql('source', '$1')}`,
+      ['no-such-queue'],
+    );
+    expect(await count()).toBe(before);
+  });
+
+  it('a job it wrote is fetched and completed by a worker', async () => {
+    const seen: unknown[] = [];
+    await db.query(
+      `WITH source AS (SELECT '{"n": 2}'::jsonb AS data, 'worked' AS singleton_key)
+       ${insertJobsSql('source', '$1')}`,
+      [QUEUE.name],
+    );
+    await queue.work<{ n: number }>(QUEUE.name, 1, async (data) => {
+      seen.push(data);
+    });
+    queue.nudge(QUEUE.name);
+    await eventually(async () => {
+      const [job] = await db.query(
+        `SELECT state FROM pgboss.job WHERE name = $1 AND singleton_key = 'worked'`,
+        [QUEUE.name],
+      );
+      return job?.state === 'completed';
+    }, 10_000);
+    expect(seen).toContainEqual({ n: 2 });
+  });
+});
