@@ -12,6 +12,7 @@ import { createValidationPipe } from './common/errors/validation';
 import { loggerOptions } from './common/logging/logger-options';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
 import { dataSourceOptions } from './database/data-source-options';
 import { AgentModule } from './modules/agent/agent.module';
 import { ChannelsModule } from './modules/channels/channels.module';
@@ -37,6 +38,7 @@ export class AppModule {
         LoggerModule.forRoot(loggerOptions(config, logStream)),
         SentryModule.forRoot(),
         TypeOrmModule.forRoot(dataSourceOptions(databaseUrl)),
+        DatabaseModule,
         QueueModule,
         ThrottlerModule.forRoot([
           {

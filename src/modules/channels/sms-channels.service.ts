@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { PreparedStatement, PreparedStatements } from '../../database/prepared-statements';
 import { CredentialCipher } from '../crypto/credential-cipher';
 import { associatedDataFor } from '../crypto/encrypted-columns';
 import { Secret } from '../crypto/secret';
@@ -15,6 +16,14 @@ const TOKEN_CACHE_TTL_MS = 5 * 60_000;
 const TOKEN_CACHE_MAX = 10_000;
 const WEBHOOK_CACHE_TTL_MS = 60_000;
 const WEBHOOK_CACHE_MAX = 20_000;
+
+const CHANNEL_BY_NUMBER: PreparedStatement = {
+  name: 'sms-channel-by-number',
+  text: `SELECT id, organization_id AS "organizationId", chatbot_id AS "chatbotId",
+      account_sid AS "accountSid", phone_number AS "phoneNumber",
+      auth_token_encrypted AS "authTokenEncrypted"
+    FROM sms_channels WHERE phone_number = $1`,
+};
 
 /** What the webhooks need of a channel: one indexed row, no entity hydration. */
 export type WebhookChannel = Pick<
@@ -41,6 +50,7 @@ export class SmsChannelsService {
   constructor(
     @InjectRepository(SmsChannel) private readonly channels: Repository<SmsChannel>,
     private readonly cipher: CredentialCipher,
+    private readonly statements: PreparedStatements,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -68,13 +78,7 @@ export class SmsChannelsService {
       const hit = this.webhookChannels.get(phoneNumber);
       if (hit && hit.expiresAt > now) return hit.channel;
     }
-    const rows: WebhookChannel[] = await this.channels.query(
-      `SELECT id, organization_id AS "organizationId", chatbot_id AS "chatbotId",
-         account_sid AS "accountSid", phone_number AS "phoneNumber",
-         auth_token_encrypted AS "authTokenEncrypted"
-       FROM sms_channels WHERE phone_number = $1`,
-      [phoneNumber],
-    );
+    const rows = await this.statements.query<WebhookChannel>(CHANNEL_BY_NUMBER, [phoneNumber]);
     const channel = rows[0] ?? null;
     if (channel) {
       if (this.webhookChannels.size >= WEBHOOK_CACHE_MAX) this.webhookChannels.clear();

@@ -4,10 +4,8 @@
  * (delivery_rank) and the update is scoped to the signing channel's chatbot.
  */
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import type { WebhookChannel } from '../../channels/sms-channels.service';
-import { SmsChannelsService } from '../../channels/sms-channels.service';
+import { PreparedStatement, PreparedStatements } from '../../../database/prepared-statements';
+import { SmsChannelsService, WebhookChannel } from '../../channels/sms-channels.service';
 import { DELIVERY_RANK } from '../../inbox/message.entity';
 import { SmsErrorReporter } from '../sms-error-reporter';
 import { describeTwilioErrorCode } from '../sms-text';
@@ -26,10 +24,21 @@ export class DeliveryFailure extends Error {
   }
 }
 
+/** Never backwards: a late 'sent' after 'delivered' changes nothing. */
+const UPDATE_DELIVERY_STATUS: PreparedStatement = {
+  name: 'update-sms-delivery-status',
+  text: `UPDATE messages m SET delivery_status = $2, delivery_rank = $3,
+      error_code = COALESCE($4, m.error_code), error_message = COALESCE($5, m.error_message), updated_at = now()
+    FROM conversations c
+    WHERE m.twilio_sid = $1 AND m.direction = 'outbound' AND m.delivery_rank < $3
+      AND c.id = m.conversation_id AND c.chatbot_id = $6
+    RETURNING m.id`,
+};
+
 @Injectable()
 export class UpdateDeliveryStatusUseCase {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly statements: PreparedStatements,
     private readonly channels: SmsChannelsService,
     private readonly reporter: SmsErrorReporter,
   ) {}
@@ -53,16 +62,14 @@ export class UpdateDeliveryStatusUseCase {
     const reason = failed
       ? describeTwilioErrorCode(code, `Twilio reported the message as ${status}`)
       : null;
-    // TypeORM answers an UPDATE … RETURNING on PostgreSQL with [rows, affectedCount].
-    const [rows]: [{ id: string }[], number] = await this.dataSource.query(
-      `UPDATE messages m SET delivery_status = $2, delivery_rank = $3,
-         error_code = COALESCE($4, m.error_code), error_message = COALESCE($5, m.error_message), updated_at = now()
-       FROM conversations c
-       WHERE m.twilio_sid = $1 AND m.direction = 'outbound' AND m.delivery_rank < $3
-         AND c.id = m.conversation_id AND c.chatbot_id = $6
-       RETURNING m.id`,
-      [sid, status, rank, code, reason, channel.chatbotId],
-    );
+    const rows = await this.statements.query<{ id: string }>(UPDATE_DELIVERY_STATUS, [
+      sid,
+      status,
+      rank,
+      code,
+      reason,
+      channel.chatbotId,
+    ]);
     const updated = rows.length > 0;
     if (updated && failed) {
       await this.channels.recordError(channel.id, reason as string);

@@ -5,9 +5,8 @@
  */
 import { messagePreview } from '../../inbox/message-preview';
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { DomainError } from '../../../common/errors/domain-error';
+import { PreparedStatement, PreparedStatements } from '../../../database/prepared-statements';
 import { insertJobsSql, JobQueue } from '../../../queue/job-queue';
 import { QUEUES } from '../../../queue/queue-names';
 import type { WebhookChannel } from '../../channels/sms-channels.service';
@@ -40,10 +39,61 @@ const field = (params: Record<string, string | string[]>, name: string): string 
   return Array.isArray(value) ? value[0] : value;
 };
 
+/**
+ * One autocommit statement: the channel row the signature was checked with is still current, the
+ * conversation is opened or found, the message stored (once per MessageSid) and the reply queued
+ * when the conversation wants one. All of it or nothing.
+ */
+const STORE_INBOUND: PreparedStatement = {
+  name: 'store-inbound-sms',
+  text: `WITH current_channel AS (
+      SELECT id FROM sms_channels
+      WHERE id = $3 AND phone_number = $15 AND auth_token_encrypted = $16
+    ),
+    conversation AS (
+      INSERT INTO conversations
+        (organization_id, chatbot_id, channel, channel_id, customer_number, status, last_message_at, last_message_preview, opted_out_at)
+      SELECT $1, $2, 'sms', $3, $4, 'bot', now(), $5, CASE WHEN $6 = 'opt-out' THEN now() END
+      FROM current_channel
+      ON CONFLICT (chatbot_id, channel, customer_number) DO UPDATE SET
+        last_message_at = now(),
+        last_message_preview = EXCLUDED.last_message_preview,
+        channel_id = EXCLUDED.channel_id,
+        opted_out_at = CASE
+          WHEN $6 = 'opt-out' THEN COALESCE(conversations.opted_out_at, now())
+          WHEN $6 = 'opt-in' THEN NULL
+          ELSE conversations.opted_out_at END
+      RETURNING id, status, opted_out_at
+    ),
+    -- At most once a second per channel: the row lock would otherwise queue every webhook of a
+    -- busy number behind the previous one's commit.
+    channel AS (
+      UPDATE sms_channels SET last_inbound_at = now()
+      WHERE id = $3 AND EXISTS (SELECT 1 FROM current_channel)
+        AND (last_inbound_at IS NULL OR last_inbound_at < now() - interval '1 second')
+    ),
+    message AS (
+      INSERT INTO messages
+        (conversation_id, organization_id, direction, author, body, twilio_sid, delivery_status, delivery_rank, segments, encoding, media_dropped)
+      SELECT conversation.id, $1, 'inbound', 'customer', $7, $8, 'received', $9, $10, $11, $12 FROM conversation
+      ON CONFLICT (twilio_sid) DO NOTHING
+      RETURNING id
+    ),
+    reply AS (
+      SELECT jsonb_build_object('messageId', message.id) AS data, message.id::text AS singleton_key
+      FROM message, conversation
+      WHERE $13 AND conversation.status = 'bot' AND conversation.opted_out_at IS NULL
+    ),
+    job AS (${insertJobsSql('reply', '$14')})
+    SELECT EXISTS (SELECT 1 FROM current_channel) AS current,
+      EXISTS (SELECT 1 FROM message) AS stored,
+      EXISTS (SELECT 1 FROM job) AS queued`,
+};
+
 @Injectable()
 export class ReceiveInboundSmsUseCase {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly statements: PreparedStatements,
     private readonly queue: JobQueue,
   ) {}
 
@@ -73,70 +123,28 @@ export class ReceiveInboundSmsUseCase {
     const preview = body.trim() ? messagePreview(body) : `[${mediaDropped} attachment(s) dropped]`;
 
     const replyable = keyword === null && (body.trim() !== '' || mediaDropped > 0);
-    // One autocommit statement: conversation, message and reply job exist together or not at all.
-    const rows: { current: boolean; stored: boolean; queued: boolean }[] =
-      await this.dataSource.query(
-        `WITH current_channel AS (
-         SELECT id FROM sms_channels
-         WHERE id = $3 AND phone_number = $15 AND auth_token_encrypted = $16
-       ),
-       conversation AS (
-         INSERT INTO conversations
-           (organization_id, chatbot_id, channel, channel_id, customer_number, status, last_message_at, last_message_preview, opted_out_at)
-         SELECT $1, $2, 'sms', $3, $4, 'bot', now(), $5, CASE WHEN $6 = 'opt-out' THEN now() END
-         FROM current_channel
-         ON CONFLICT (chatbot_id, channel, customer_number) DO UPDATE SET
-           last_message_at = now(),
-           last_message_preview = EXCLUDED.last_message_preview,
-           channel_id = EXCLUDED.channel_id,
-           opted_out_at = CASE
-             WHEN $6 = 'opt-out' THEN COALESCE(conversations.opted_out_at, now())
-             WHEN $6 = 'opt-in' THEN NULL
-             ELSE conversations.opted_out_at END
-         RETURNING id, status, opted_out_at
-       ),
-       -- At most once a second per channel: the row lock would otherwise queue every webhook of a
-       -- busy number behind the previous one's commit.
-       channel AS (
-         UPDATE sms_channels SET last_inbound_at = now()
-         WHERE id = $3 AND EXISTS (SELECT 1 FROM current_channel)
-           AND (last_inbound_at IS NULL OR last_inbound_at < now() - interval '1 second')
-       ),
-       message AS (
-         INSERT INTO messages
-           (conversation_id, organization_id, direction, author, body, twilio_sid, delivery_status, delivery_rank, segments, encoding, media_dropped)
-         SELECT conversation.id, $1, 'inbound', 'customer', $7, $8, 'received', $9, $10, $11, $12 FROM conversation
-         ON CONFLICT (twilio_sid) DO NOTHING
-         RETURNING id
-       ),
-       reply AS (
-         SELECT jsonb_build_object('messageId', message.id) AS data, message.id::text AS singleton_key
-         FROM message, conversation
-         WHERE $13 AND conversation.status = 'bot' AND conversation.opted_out_at IS NULL
-       ),
-       job AS (${insertJobsSql('reply', '$14')})
-       SELECT EXISTS (SELECT 1 FROM current_channel) AS current,
-         EXISTS (SELECT 1 FROM message) AS stored,
-         EXISTS (SELECT 1 FROM job) AS queued`,
-        [
-          channel.organizationId,
-          channel.chatbotId,
-          channel.id,
-          from,
-          preview,
-          keyword ?? '',
-          body,
-          messageSid,
-          DELIVERY_RANK.received,
-          segments,
-          encoding,
-          mediaDropped,
-          replyable,
-          QUEUES.smsReply,
-          channel.phoneNumber,
-          channel.authTokenEncrypted,
-        ],
-      );
+    const rows = await this.statements.query<{
+      current: boolean;
+      stored: boolean;
+      queued: boolean;
+    }>(STORE_INBOUND, [
+      channel.organizationId,
+      channel.chatbotId,
+      channel.id,
+      from,
+      preview,
+      keyword ?? '',
+      body,
+      messageSid,
+      DELIVERY_RANK.received,
+      segments,
+      encoding,
+      mediaDropped,
+      replyable,
+      QUEUES.smsReply,
+      channel.phoneNumber,
+      channel.authTokenEncrypted,
+    ]);
     if (!rows[0].current) throw new StaleChannelError();
     const result = { stored: rows[0].stored, replyQueued: rows[0].queued };
     if (result.replyQueued) this.queue.nudge(QUEUES.smsReply);

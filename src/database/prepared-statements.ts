@@ -1,0 +1,50 @@
+/**
+ * The webhooks' hot statements, run straight on TypeORM's `pg` pool. On PostgreSQL they are named
+ * prepared statements, parsed and planned once per connection: the inbound webhook's statement
+ * (five CTEs and a partitioned insert) spent more time in the planner than executing, about
+ * 0.55 ms of database CPU per webhook unnamed against 0.2 ms named. On the embedded PGlite every
+ * connection shares one session, where a second connection's Parse of the same name would fail,
+ * so there they stay unnamed.
+ */
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Pool, QueryResultRow } from 'pg';
+import { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+
+export interface PreparedStatement {
+  /** Unique per text: pg refuses one name for two texts on a connection. */
+  name: string;
+  text: string;
+}
+
+@Injectable()
+export class PreparedStatements implements OnModuleInit {
+  private named = false;
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** Asks the server itself: a DATABASE_URL may point at a PGlite served on loopback too. */
+  async onModuleInit(): Promise<void> {
+    const [{ version }]: { version: string }[] = await this.dataSource.query('SELECT version()');
+    this.named = !version.includes('PGlite');
+  }
+
+  /** Whether statements are named on this database (false on PGlite). */
+  get usesNamedStatements(): boolean {
+    return this.named;
+  }
+
+  async query<T extends QueryResultRow>(
+    statement: PreparedStatement,
+    values: unknown[],
+  ): Promise<T[]> {
+    const pool = (this.dataSource.driver as PostgresDriver).master as Pool;
+    const result = await pool.query<T>(
+      this.named
+        ? { name: statement.name, text: statement.text, values }
+        : { text: statement.text, values },
+    );
+    return result.rows;
+  }
+}
