@@ -127,4 +127,14 @@ describe('platform: health, auth, errors, docs', () => {
     await authed(t.http, apiKey).get('/api/chatbots');
     expect(t.logs.join('')).not.toContain(apiKey);
   });
+
+  it('logs each request with its method, path and status, without response headers', async () => {
+    const { apiKey } = await t.createOrganization();
+    await authed(t.http, apiKey).get('/api/chatbots?limit=5').expect(200);
+    const line = t.logs
+      .map((raw) => JSON.parse(raw))
+      .findLast((entry) => entry.msg === 'request completed' && entry.req?.url === '/api/chatbots');
+    expect(line).toMatchObject({ req: { method: 'GET' }, res: { statusCode: 200 } });
+    expect(line.res).toEqual({ statusCode: 200 });
+  });
 });
