@@ -132,9 +132,10 @@ describe('platform: health, auth, errors, docs', () => {
     const { apiKey } = await t.createOrganization();
     await authed(t.http, apiKey).get('/api/chatbots?limit=5').expect(200);
     const line = t.logs
-      .map((raw) => JSON.parse(raw))
-      .findLast((entry) => entry.msg === 'request completed' && entry.req?.url === '/api/chatbots');
+      .map((raw) => JSON.parse(raw) as { msg?: string; req?: { url?: string }; res?: unknown })
+      .filter((entry) => entry.msg === 'request completed' && entry.req?.url === '/api/chatbots')
+      .pop();
     expect(line).toMatchObject({ req: { method: 'GET' }, res: { statusCode: 200 } });
-    expect(line.res).toEqual({ statusCode: 200 });
+    expect(line?.res).toEqual({ statusCode: 200 });
   });
 });

@@ -9,6 +9,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { PreparedStatement, PreparedStatements } from '../../../database/prepared-statements';
 import { JobInfo } from '../../../queue/job-queue';
 import { SmsChannelsService } from '../../channels/sms-channels.service';
 import { DELIVERY_RANK } from '../../inbox/message.entity';
@@ -26,33 +27,69 @@ interface OutboundRow {
   opted_out: boolean;
   channel_id: string | null;
   chatbot_id: string;
+  /** The channel's row, when the conversation still has one. */
+  account_sid: string | null;
+  phone_number: string | null;
+  auth_token_encrypted: string | null;
 }
+
+const LOAD_OUTBOUND: PreparedStatement = {
+  name: 'sms-delivery-load',
+  text: `SELECT m.id, m.body, m.twilio_sid, m.delivery_rank, m.send_attempted_at, c.customer_number,
+      c.opted_out_at IS NOT NULL AS opted_out, s.id AS channel_id, c.chatbot_id,
+      s.account_sid, s.phone_number, s.auth_token_encrypted
+    FROM messages m JOIN conversations c ON c.id = m.conversation_id
+      LEFT JOIN sms_channels s ON s.id = c.channel_id
+    WHERE m.id = $1 AND m.direction = 'outbound'`,
+};
+
+const MARK_ATTEMPTED: PreparedStatement = {
+  name: 'sms-delivery-attempted',
+  text: `UPDATE messages SET send_attempted_at = now(), delivery_status = 'sending', delivery_rank = $2, updated_at = now()
+    WHERE id = $1 AND twilio_sid IS NULL`,
+};
+
+/**
+ * Stores Twilio's SID, keeping the furthest status (a status callback may have come first), and
+ * the channel's last outbound time, at most once a second (as the webhook does for inbound).
+ */
+const MARK_SENT: PreparedStatement = {
+  name: 'sms-delivery-sent',
+  text: `WITH sent AS (
+      UPDATE messages SET twilio_sid = $2,
+        delivery_status = CASE WHEN delivery_rank < $4 THEN $3 ELSE delivery_status END,
+        delivery_rank = GREATEST(delivery_rank, $4), updated_at = now()
+      WHERE id = $1
+    )
+    UPDATE sms_channels SET last_outbound_at = now()
+    WHERE id = $5 AND (last_outbound_at IS NULL OR last_outbound_at < now() - interval '1 second')`,
+};
 
 @Injectable()
 export class SmsDeliveryService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly statements: PreparedStatements,
     private readonly channels: SmsChannelsService,
     private readonly twilio: TwilioRestAdapter,
     private readonly reporter: SmsErrorReporter,
   ) {}
 
   async deliver(messageId: string, job: JobInfo): Promise<void> {
-    const [message]: OutboundRow[] = await this.dataSource.query(
-      `SELECT m.id, m.body, m.twilio_sid, m.delivery_rank, m.send_attempted_at, c.customer_number,
-              c.opted_out_at IS NOT NULL AS opted_out, c.channel_id, c.chatbot_id
-       FROM messages m JOIN conversations c ON c.id = m.conversation_id
-       WHERE m.id = $1 AND m.direction = 'outbound'`,
-      [messageId],
-    );
+    const [message] = await this.statements.query<OutboundRow>(LOAD_OUTBOUND, [messageId]);
     if (!message || message.twilio_sid || message.delivery_rank >= DELIVERY_RANK.failed) return;
     const context = { chatbotId: message.chatbot_id, channelId: message.channel_id, messageId };
     if (message.opted_out) {
       return this.markFailed(messageId, null, 'Not sent: the customer opted out (STOP)');
     }
-    const channel = message.channel_id ? await this.channels.findById(message.channel_id) : null;
-    if (!channel)
+    if (!message.channel_id)
       return this.markFailed(messageId, null, 'Not sent: the SMS channel was disconnected');
+    const channel = {
+      id: message.channel_id,
+      accountSid: message.account_sid as string,
+      phoneNumber: message.phone_number as string,
+      authTokenEncrypted: message.auth_token_encrypted as string,
+    };
 
     const credentials = this.channels.credentials(channel);
     const sms: OutboundSms = {
@@ -79,11 +116,7 @@ export class SmsDeliveryService {
         );
         if (existing) return await this.markSent(messageId, channel.id, existing);
       }
-      await this.dataSource.query(
-        `UPDATE messages SET send_attempted_at = now(), delivery_status = 'sending', delivery_rank = $2, updated_at = now()
-         WHERE id = $1 AND twilio_sid IS NULL`,
-        [messageId, DELIVERY_RANK.sending],
-      );
+      await this.statements.query(MARK_ATTEMPTED, [messageId, DELIVERY_RANK.sending]);
       await this.markSent(messageId, channel.id, await this.twilio.createMessage(credentials, sms));
     } catch (error) {
       if (!(error instanceof TwilioApiError)) throw error;
@@ -111,15 +144,7 @@ export class SmsDeliveryService {
     sent: TwilioMessageRef,
   ): Promise<void> {
     const rank = DELIVERY_RANK[sent.status] ?? DELIVERY_RANK.queued;
-    // A status callback may already have advanced the row; keep the furthest state.
-    await this.dataSource.query(
-      `UPDATE messages SET twilio_sid = $2,
-         delivery_status = CASE WHEN delivery_rank < $4 THEN $3 ELSE delivery_status END,
-         delivery_rank = GREATEST(delivery_rank, $4), updated_at = now()
-       WHERE id = $1`,
-      [messageId, sent.sid, sent.status, rank],
-    );
-    await this.channels.recordOutbound(channelId);
+    await this.statements.query(MARK_SENT, [messageId, sent.sid, sent.status, rank, channelId]);
   }
 
   private async markFailed(messageId: string, code: number | null, reason: string): Promise<void> {

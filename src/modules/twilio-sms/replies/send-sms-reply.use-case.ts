@@ -6,9 +6,8 @@
  */
 import { messagePreview } from '../../inbox/message-preview';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../../../config/app-config';
+import { PreparedStatement, PreparedStatements } from '../../../database/prepared-statements';
 import { JobInfo } from '../../../queue/job-queue';
 import { AgentError } from '../../agent/agent.errors';
 import { AgentService } from '../../agent/agent.service';
@@ -23,15 +22,59 @@ const HISTORY_MESSAGES = 20;
 interface InboundRow {
   id: string;
   body: string;
-  media_dropped: number;
-  created_at: Date;
   conversation_id: string;
   organization_id: string;
   chatbot_id: string;
   channel_id: string | null;
   status: string;
   opted_out: boolean;
+  /** A reply an earlier run already stored (then it only needs delivering). */
+  existing_reply_id: string | null;
+  bot_replies_last_minute: number;
+  /** The messages before this one, oldest first, at most HISTORY_MESSAGES. */
+  history: { author: 'customer' | 'bot' | 'agent'; body: string }[];
 }
+
+/** Everything the job decides on, in one round trip. */
+const LOAD_INBOUND: PreparedStatement = {
+  name: 'sms-reply-load-inbound',
+  text: `SELECT m.id, m.body, m.conversation_id, c.organization_id, c.chatbot_id, c.channel_id, c.status,
+      c.opted_out_at IS NOT NULL AS opted_out,
+      (SELECT r.id FROM messages r WHERE r.reply_to_message_id = m.id) AS existing_reply_id,
+      (SELECT count(*)::int FROM messages b
+       WHERE b.conversation_id = m.conversation_id AND b.author = 'bot'
+         AND b.created_at > now() - interval '1 minute') AS bot_replies_last_minute,
+      (SELECT COALESCE(json_agg(json_build_object('author', h.author, 'body', h.body)
+                                ORDER BY h.created_at, h.id), '[]'::json)
+       FROM (SELECT author, body, created_at, id FROM messages
+             WHERE conversation_id = m.conversation_id AND (created_at, id) < (m.created_at, m.id)
+             ORDER BY created_at DESC, id DESC LIMIT $2) h) AS history
+    FROM messages m JOIN conversations c ON c.id = m.conversation_id
+    WHERE m.id = $1`,
+};
+
+/**
+ * Stores the reply (once per inbound message: unique on reply_to_message_id) and moves the
+ * conversation's preview, in one autocommit statement; answers the reply's id, or nothing when
+ * another run's reply, committed after this statement began, won the race.
+ */
+const STORE_REPLY: PreparedStatement = {
+  name: 'sms-reply-store',
+  text: `WITH reply AS (
+      INSERT INTO messages (conversation_id, organization_id, direction, author, body, delivery_status,
+                            delivery_rank, segments, encoding, reply_to_message_id)
+      VALUES ($1, $2, 'outbound', 'bot', $3, 'pending', $4, $5, $6, $7)
+      ON CONFLICT (reply_to_message_id) DO NOTHING
+      RETURNING id
+    ),
+    conversation AS (
+      UPDATE conversations SET last_message_at = now(), last_message_preview = $8
+      WHERE id = $1 AND EXISTS (SELECT 1 FROM reply)
+    )
+    SELECT id FROM reply
+    UNION ALL
+    SELECT id FROM messages WHERE reply_to_message_id = $7 AND NOT EXISTS (SELECT 1 FROM reply)`,
+};
 
 export type ReplyOutcome =
   | 'sent'
@@ -46,7 +89,7 @@ export class SendSmsReplyUseCase {
   private readonly logger = new Logger(SendSmsReplyUseCase.name);
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly statements: PreparedStatements,
     private readonly chatbots: ChatbotsService,
     private readonly agent: AgentService,
     private readonly delivery: SmsDeliveryService,
@@ -55,69 +98,43 @@ export class SendSmsReplyUseCase {
   ) {}
 
   async execute(inboundId: string, job: JobInfo): Promise<ReplyOutcome> {
-    const existing: { id: string }[] = await this.dataSource.query(
-      `SELECT id FROM messages WHERE reply_to_message_id = $1`,
-      [inboundId],
-    );
-    if (existing[0]) {
-      await this.delivery.deliver(existing[0].id, job);
+    const [inbound] = await this.statements.query<InboundRow>(LOAD_INBOUND, [
+      inboundId,
+      HISTORY_MESSAGES,
+    ]);
+    if (!inbound) return 'missing';
+    if (inbound.existing_reply_id) {
+      await this.delivery.deliver(inbound.existing_reply_id, job);
       return 'sent';
     }
-    const [inbound]: InboundRow[] = await this.dataSource.query(
-      `SELECT m.id, m.body, m.media_dropped, m.created_at, m.conversation_id, c.organization_id, c.chatbot_id,
-              c.channel_id, c.status, c.opted_out_at IS NOT NULL AS opted_out
-       FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.id = $1`,
-      [inboundId],
-    );
-    if (!inbound) return 'missing';
     if (inbound.status !== 'bot') return 'skipped-not-bot';
     if (inbound.opted_out) return 'skipped-opted-out';
     if (!inbound.channel_id) return 'skipped-no-channel';
-    if (await this.loopGuardTripped(inbound)) return 'skipped-loop-guard';
+    if (this.loopGuardTripped(inbound)) return 'skipped-loop-guard';
 
     const text = await this.compose(inbound, job);
     const reply = fitSmsReply(text, TWILIO_MAX_BODY_CHARS);
     const { encoding, segments } = countSegments(reply);
-    const replyId = await this.dataSource.transaction(async (manager) => {
-      const rows: { id: string }[] = await manager.query(
-        `INSERT INTO messages (conversation_id, organization_id, direction, author, body, delivery_status, delivery_rank,
-                               segments, encoding, reply_to_message_id)
-         VALUES ($1, $2, 'outbound', 'bot', $3, 'pending', $4, $5, $6, $7)
-         ON CONFLICT (reply_to_message_id) DO NOTHING RETURNING id`,
-        [
-          inbound.conversation_id,
-          inbound.organization_id,
-          reply,
-          DELIVERY_RANK.pending,
-          segments,
-          encoding,
-          inbound.id,
-        ],
-      );
-      if (!rows[0]) {
-        const [other] = await manager.query(
-          `SELECT id FROM messages WHERE reply_to_message_id = $1`,
-          [inbound.id],
-        );
-        return other.id as string;
-      }
-      await manager.query(
-        `UPDATE conversations SET last_message_at = now(), last_message_preview = $2 WHERE id = $1`,
-        [inbound.conversation_id, messagePreview(reply)],
-      );
-      return rows[0].id;
-    });
-    await this.delivery.deliver(replyId, job);
+    const values = [
+      inbound.conversation_id,
+      inbound.organization_id,
+      reply,
+      DELIVERY_RANK.pending,
+      segments,
+      encoding,
+      inbound.id,
+      messagePreview(reply),
+    ];
+    let [stored] = await this.statements.query<{ id: string }>(STORE_REPLY, values);
+    // Lost a race to a reply committed after the statement's snapshot: read it now.
+    stored ??= (await this.statements.query<{ id: string }>(STORE_REPLY, values))[0];
+    await this.delivery.deliver(stored.id, job);
     return 'sent';
   }
 
   /** An auto-responder on the other end must not ping-pong with the bot forever. */
-  private async loopGuardTripped(inbound: InboundRow): Promise<boolean> {
-    const [{ count }] = await this.dataSource.query(
-      `SELECT count(*)::int AS count FROM messages
-       WHERE conversation_id = $1 AND author = 'bot' AND created_at > now() - interval '1 minute'`,
-      [inbound.conversation_id],
-    );
+  private loopGuardTripped(inbound: InboundRow): boolean {
+    const count = inbound.bot_replies_last_minute;
     if (count < this.config.botRepliesPerMinute) return false;
     this.logger.warn(
       { conversationId: inbound.conversation_id, botRepliesLastMinute: count },
@@ -129,19 +146,13 @@ export class SendSmsReplyUseCase {
   private async compose(inbound: InboundRow, job: JobInfo): Promise<string> {
     const chatbot = await this.chatbots.get(inbound.organization_id, inbound.chatbot_id);
     if (!inbound.body.trim()) return chatbot.mediaOnlyReply;
-    const history: { author: 'customer' | 'bot' | 'agent'; body: string }[] =
-      await this.dataSource.query(
-        `SELECT author, body FROM messages
-       WHERE conversation_id = $1 AND (created_at, id) < ($2, $3)
-       ORDER BY created_at DESC, id DESC LIMIT $4`,
-        [inbound.conversation_id, inbound.created_at, inbound.id, HISTORY_MESSAGES],
-      );
     try {
       const answer = await this.agent.reply({
         chatbot,
-        conversationHistory: history
-          .reverse()
-          .map((turn) => ({ author: turn.author, text: turn.body })),
+        conversationHistory: inbound.history.map((turn) => ({
+          author: turn.author,
+          text: turn.body,
+        })),
         message: inbound.body,
         format: 'plain',
         maxChars: TWILIO_MAX_BODY_CHARS,
