@@ -208,5 +208,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   };
 }
 
+/** For dev tools (the demo): the environment, with `defaults` under it and `overrides` over it. */
+export function loadConfigWith(
+  overrides: Record<string, string>,
+  defaults: Record<string, string> = {},
+): AppConfig {
+  return loadConfig({ ...defaults, ...process.env, ...overrides });
+}
+
 /** Injection token for AppConfig (an interface has no runtime value). */
 export const APP_CONFIG = Symbol('APP_CONFIG');
