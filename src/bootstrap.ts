@@ -44,7 +44,19 @@ export function buildOpenApiDocument(app: NestExpressApplication) {
     })
     .addSecurityRequirements('bearer')
     .build();
-  return SwaggerModule.createDocument(app, config);
+  const document = SwaggerModule.createDocument(app, config);
+  // Every `…Id` path parameter is a UUID (checked by UuidParam): say so, with an example.
+  for (const item of Object.values(document.paths)) {
+    for (const operation of [item.get, item.post, item.put, item.patch, item.delete]) {
+      for (const parameter of operation?.parameters ?? []) {
+        if ('in' in parameter && parameter.in === 'path' && parameter.name.endsWith('Id')) {
+          parameter.schema = { type: 'string', format: 'uuid' };
+          parameter.example = '3f0b6a9e-8d0c-4c1e-9a51-2b7f5f7f2f10';
+        }
+      }
+    }
+  }
+  return document;
 }
 
 export interface ApplicationOptions {
