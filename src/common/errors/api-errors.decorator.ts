@@ -84,7 +84,10 @@ export function ApiErrors(...codes: ErrorCode[]): MethodDecorator & ClassDecorat
     ...[...byStatus].map(([status, group]) =>
       ApiResponse({
         status,
-        description: group.map((code) => `\`${code}\`: ${ERROR_EXAMPLES[code].message}`).join('; '),
+        // Swagger renders descriptions as markdown: "<key>" would vanish as an HTML tag.
+        description: group
+          .map((code) => `\`${code}\`: ${ERROR_EXAMPLES[code].message.replace(/</g, '&lt;')}`)
+          .join('; '),
         content: {
           'application/json': {
             schema: { $ref: getSchemaPath(ErrorResponse) },
