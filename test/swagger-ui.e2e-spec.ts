@@ -58,15 +58,7 @@ if (!CHROMIUM && !process.env.CI) {
     await expectVisible(dialog.getByText('Logout'));
     await dialog.locator('button.btn-done').click();
 
-    const operation = page.locator('#operations-sms_channel-SmsChannelController_status');
-    await operation.locator('.opblock-summary').click();
-    await operation.getByRole('button', { name: 'Try it out' }).click();
-    await operation.locator('input[placeholder="chatbotId"]').fill(channel.chatbotId);
-    await operation.getByRole('button', { name: 'Execute' }).click();
-
-    const live = operation.locator('.live-responses-table');
-    await expectVisible(live.locator('.response-col_status', { hasText: '200' }));
-    const body = await live.locator('.response-col_description pre').first().innerText();
+    const { operation, body } = await tryChannelStatus(page, channel.chatbotId, '200');
     expect(JSON.parse(body)).toEqual(
       expect.objectContaining({
         connected: true,
@@ -88,19 +80,24 @@ if (!CHROMIUM && !process.env.CI) {
   it('without authorizing, the same call shows the 401 with its code', async () => {
     const fresh = await browser.newPage();
     await fresh.goto(`${ctx.t.baseUrl}/api/docs`);
-    const operation = fresh.locator('#operations-sms_channel-SmsChannelController_status');
-    await operation.locator('.opblock-summary').click();
-    await operation.getByRole('button', { name: 'Try it out' }).click();
-    await operation.locator('input[placeholder="chatbotId"]').fill(channel.chatbotId);
-    await operation.getByRole('button', { name: 'Execute' }).click();
-    const live = operation.locator('.live-responses-table');
-    await expectVisible(live.locator('.response-col_status', { hasText: '401' }));
-    expect(await live.locator('.response-col_description pre').first().innerText()).toContain(
-      '"UNAUTHORIZED"',
-    );
+    const { body } = await tryChannelStatus(fresh, channel.chatbotId, '401');
+    expect(body).toContain('"UNAUTHORIZED"');
     await fresh.close();
   });
 });
+
+/** Opens GET channel status, "Try it out" with the chatbot id, Execute; the rendered answer. */
+async function tryChannelStatus(page: Page, chatbotId: string, expectedStatus: string) {
+  const operation = page.locator('#operations-sms_channel-SmsChannelController_status');
+  await operation.locator('.opblock-summary').click();
+  await operation.getByRole('button', { name: 'Try it out' }).click();
+  await operation.locator('input[placeholder="chatbotId"]').fill(chatbotId);
+  await operation.getByRole('button', { name: 'Execute' }).click();
+  const live = operation.locator('.live-responses-table');
+  await expectVisible(live.locator('.response-col_status', { hasText: expectedStatus }));
+  const body = await live.locator('.response-col_description pre').first().innerText();
+  return { operation, body };
+}
 
 async function expectVisible(locator: ReturnType<Page['locator']>): Promise<void> {
   await locator.first().waitFor({ state: 'visible', timeout: 15_000 });
