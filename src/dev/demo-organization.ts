@@ -64,6 +64,7 @@ export function demoOrganizationBanner(demo: DemoOrganization, baseUrl: string):
     'First start: created a demo organization "Demo Shop" (starter plan) and its chatbot.',
     `  Swagger UI     ${baseUrl}/api/docs   (click "Authorize" and paste the API key)`,
     `  Demo API key   ${demo.apiKey}   (shown this once; stored only as a hash)`,
+    `  Organization   ${demo.organizationId}   (npm run cli -- key:create --org … issues another key)`,
     `  Demo chatbot   ${demo.chatbotId}`,
     '  Next, ask the chatbot something:',
     `    curl -s -H "Authorization: Bearer ${demo.apiKey}" -H 'content-type: application/json' \\`,

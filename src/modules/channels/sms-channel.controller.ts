@@ -62,7 +62,7 @@ export class SmsChannelController {
   @ApiOperation({
     summary: "The SMS channel's status",
     description:
-      '`connected: false` and nulls when not connected. `lastError` is the latest delivery or webhook problem, readable by a person.',
+      '`connected: false` and nulls when not connected. `lastError` is the reason of the latest failed delivery (the Twilio error code and a readable message).',
   })
   @ApiOkResponse({ type: SmsChannelStatus })
   @ApiDashboardErrors('VALIDATION_FAILED', 'NOT_FOUND')

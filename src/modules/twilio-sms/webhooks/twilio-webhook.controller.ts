@@ -60,7 +60,7 @@ export class TwilioWebhookController {
     description:
       'Paste `${PUBLIC_BASE_URL}/api/webhooks/twilio/sms` as "A message comes in" (HTTP POST) in the Twilio Console. The message is stored and the reply queued before the 200. ' +
       '403 `TWILIO_SIGNATURE_INVALID` when the signature is missing or wrong, when `PUBLIC_BASE_URL` is not the URL Twilio posts to (behind a proxy), or when no channel is connected for `To`: nothing is stored. ' +
-      '503: the database is unavailable, nothing was stored, Twilio retries.',
+      '503: the database is unavailable, nothing was stored, Twilio may retry.',
   })
   @ApiBody({ schema: INBOUND_SMS_PARAMETERS })
   @TwimlOkResponse()
