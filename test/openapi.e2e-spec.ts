@@ -4,8 +4,11 @@
  * examples everywhere, and bearer auth except on Twilio's webhooks and health. A route added
  * without its documentation fails here, and so does an openapi.json nobody regenerated.
  */
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import request from 'supertest';
 import { ERROR_STATUS, ErrorCode } from '../src/common/errors/error-codes';
 import { REPO_ROOT } from './support/app-process';
@@ -41,6 +44,7 @@ interface Document {
   components: { schemas: Record<string, Schema>; securitySchemes: Record<string, unknown> };
 }
 
+const run = promisify(execFile);
 const PUBLIC_ROUTES = /^\/api\/(webhooks\/|health$)/;
 
 describe('OpenAPI document', () => {
@@ -202,4 +206,33 @@ describe('OpenAPI document', () => {
       expect.arrayContaining(['Body', 'NumMedia', 'MediaUrl0', 'OptOutType']),
     );
   });
+});
+
+describe('npm run openapi', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sms-openapi-'));
+  const file = join(dir, 'openapi.json');
+  const openapi = (...args: string[]) =>
+    run(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', 'src/dev/openapi.ts', ...args],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, NODE_OPTIONS: '', DATABASE_URL: '' },
+      },
+    ).then(
+      () => 0,
+      (error: { code: number }) => error.code,
+    );
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes the committed document without a database, and --check fails once it differs', async () => {
+    expect(await openapi('--file', file)).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(readFileSync(join(REPO_ROOT, 'openapi.json'), 'utf8'));
+    expect(await openapi('--check', '--file', file)).toBe(0);
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace('"summary": "A chatbot"', '"summary": "x"'),
+    );
+    expect(await openapi('--check', '--file', file)).toBe(1);
+  }, 60_000);
 });

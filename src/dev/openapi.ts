@@ -1,12 +1,14 @@
 /**
  * `npm run openapi` writes openapi.json, the HTTP contract the dashboard team reviews;
- * `npm run openapi -- --check` (CI) fails when the committed file differs from the code.
+ * `npm run openapi -- --check` (CI) fails when the committed file differs from the code;
+ * `--file PATH` writes or checks another file.
  * Built from the controllers' metadata in Nest's preview mode: no database, nothing listens.
  */
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { AppModule } from '../app.module';
 import { buildOpenApiDocument } from '../bootstrap';
 import { loadConfig } from '../config/app-config';
@@ -46,9 +48,14 @@ export async function generateOpenApiJson(): Promise<string> {
 }
 
 async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { check: { type: 'boolean' }, file: { type: 'string' } },
+    strict: true,
+  });
   const generated = await generateOpenApiJson();
-  const file = OPENAPI_FILE;
-  if (argv.includes('--check')) {
+  const file = values.file ? resolve(values.file) : OPENAPI_FILE;
+  if (values.check) {
     let committed = '';
     try {
       committed = readFileSync(file, 'utf8');
