@@ -3,8 +3,11 @@
  * build): it prints the customer's message, the reply as the Twilio emulator received it, the
  * delivery status and the inbox, keeps serving Swagger, and Ctrl-C stops it cleanly.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { freePort, REPO_ROOT, waitFor } from './support/app-process';
+
+const run = promisify(execFile);
 
 const runDemo = (env: NodeJS.ProcessEnv) =>
   spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/dev/demo.ts'], {
@@ -58,6 +61,33 @@ describe('npm run demo', () => {
         headers: { authorization: `Bearer ${apiKey}` },
       });
       expect(chatbots.status).toBe(200);
+      const list = (await chatbots.json()) as { id: string }[];
+
+      // The printed sms:simulate command texts the number again, signed as Twilio would.
+      const simulate = /npm run sms:simulate -- (.*) --body "([^"]*)"/.exec(output)!;
+      const { stdout } = await run(
+        process.execPath,
+        [
+          '-r',
+          'ts-node/register/transpile-only',
+          'src/dev/sms-simulate.ts',
+          ...simulate[1].split(' '),
+          '--body',
+          simulate[2],
+        ],
+        { cwd: REPO_ROOT, env: { ...process.env, NODE_OPTIONS: '' } },
+      );
+      expect(stdout).toMatch(/HTTP 200 .*<Response\/>/);
+      const headers = { authorization: `Bearer ${apiKey}` };
+      const page = await fetch(
+        `http://127.0.0.1:${port}/api/chatbots/${list[0].id}/conversations`,
+        { headers },
+      ).then((res) => res.json() as Promise<{ items: { id: string }[] }>);
+      const conversation = await fetch(
+        `http://127.0.0.1:${port}/api/conversations/${page.items[0].id}`,
+        { headers },
+      ).then((res) => res.json() as Promise<{ messages: { body: string }[] }>);
+      expect(conversation.messages.map((m) => m.body)).toContain(simulate[2]);
 
       const interruptedAt = Date.now();
       child.kill('SIGINT');

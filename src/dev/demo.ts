@@ -116,7 +116,7 @@ async function converse(
   say(`  Demo API key    ${demo.apiKey}`);
   say("  Text the number again, as Twilio would (signed with the emulator account's token):");
   say(
-    `    npm run sms:simulate -- --url ${baseUrl} --auth-token ${authToken} --to ${TWILIO_NUMBER} --from ${CUSTOMER_NUMBER} --body "Do you deliver to Tampere?"`,
+    `    npm run sms:simulate -- --url ${baseUrl} --api-key ${demo.apiKey} --auth-token ${authToken} --to ${TWILIO_NUMBER} --from ${CUSTOMER_NUMBER} --body "Do you deliver to Tampere?"`,
   );
   say('Press Ctrl-C to stop.');
 }
