@@ -40,6 +40,7 @@ interface Schema {
   properties?: Record<string, Schema>;
 }
 interface Document {
+  tags: { name: string; description?: string }[];
   paths: Record<string, Record<string, Operation>>;
   components: { schemas: Record<string, Schema>; securitySchemes: Record<string, unknown> };
 }
@@ -83,11 +84,14 @@ describe('OpenAPI document', () => {
     );
   });
 
-  it('gives every operation a tag and a summary', () => {
+  it('gives every operation a tag and a summary, and every tag a description', () => {
     const missing = operations
       .filter(([, op]) => !op.tags?.length || !op.summary?.trim())
       .map(([name]) => name);
     expect(missing).toEqual([]);
+    const described = new Set(doc.tags.filter((tag) => tag.description).map((tag) => tag.name));
+    const used = new Set(operations.flatMap(([, op]) => op.tags ?? []));
+    expect([...used].filter((tag) => !described.has(tag))).toEqual([]);
   });
 
   it('requires the bearer API key everywhere except on Twilio webhooks and health', () => {
