@@ -34,7 +34,8 @@ export function buildOpenApiDocument(app: NestExpressApplication) {
     .setTitle('SMS channel API')
     .setDescription(
       "Connect a customer's own Twilio account to a chatbot, let its AI agent answer inbound SMS, and work the conversations in the inbox. " +
-        'Errors always have the shape `{statusCode, code, message, details?}`.',
+        'Errors always have the shape `{statusCode, code, message, details?}`; every operation lists the codes it can answer. ' +
+        'Click "Authorize" and paste an API key (the first start prints a demo key; `npm run cli -- org:create` makes more).',
     )
     .setVersion('1.0')
     .addBearerAuth({
@@ -43,8 +44,33 @@ export function buildOpenApiDocument(app: NestExpressApplication) {
       description: 'An API key from `npm run cli -- org:create`',
     })
     .addSecurityRequirements('bearer')
+    .addTag('health', 'Liveness and database check for load balancers; no API key.')
+    .addTag('chatbots', 'The chatbots of the organization the API key belongs to.')
+    .addTag('knowledge', "A chatbot's knowledge base: what its agent answers from.")
+    .addTag('agent', "Try a chatbot's agent: the same logic every channel uses.")
+    .addTag(
+      'sms channel',
+      "Connect a chatbot to the customer's own Twilio number: probe, store encrypted, status, disconnect.",
+    )
+    .addTag(
+      'twilio webhooks',
+      'Where Twilio posts: inbound SMS and status callbacks, authenticated by the X-Twilio-Signature header, not an API key.',
+    )
+    .addTag('inbox', "Conversations and messages, human takeover and a human agent's SMS reply.")
     .build();
-  return SwaggerModule.createDocument(app, config);
+  const document = SwaggerModule.createDocument(app, config);
+  // Every `…Id` path parameter is a UUID (checked by UuidParam): say so, with an example.
+  for (const item of Object.values(document.paths)) {
+    for (const operation of [item.get, item.post, item.put, item.patch, item.delete]) {
+      for (const parameter of operation?.parameters ?? []) {
+        if ('in' in parameter && parameter.in === 'path' && parameter.name.endsWith('Id')) {
+          parameter.schema = { type: 'string', format: 'uuid' };
+          parameter.example = '3f0b6a9e-8d0c-4c1e-9a51-2b7f5f7f2f10';
+        }
+      }
+    }
+  }
+  return document;
 }
 
 export interface ApplicationOptions {

@@ -1,6 +1,7 @@
 import './instrument';
 import { createApplication } from './bootstrap';
 import { ConfigError, loadConfig } from './config/app-config';
+import { demoOrganizationBanner, seedDemoOrganization } from './dev/demo-organization';
 
 async function main(): Promise<void> {
   let config;
@@ -57,6 +58,11 @@ async function main(): Promise<void> {
   });
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+
+  if (config.demoOrganization) {
+    const demo = await seedDemoOrganization(running.app);
+    if (demo) process.stdout.write(demoOrganizationBanner(demo, config.publicBaseUrl) + '\n');
+  }
 }
 
 void main();

@@ -190,7 +190,17 @@ describe('agent (local provider): POST /api/chatbots/:chatbotId/agent/reply', ()
   it('documents the agent and knowledge routes with their error responses', async () => {
     const doc = (await api.get('/api/docs-json').expect(200)).body;
     const replyOp = doc.paths['/api/chatbots/{chatbotId}/agent/reply'].post;
-    expect(Object.keys(replyOp.responses).sort()).toEqual(['200', '400', '401', '404', '502']);
+    expect(Object.keys(replyOp.responses).sort()).toEqual([
+      '200',
+      '400',
+      '401',
+      '404',
+      '413',
+      '415',
+      '429',
+      '502',
+      '503',
+    ]);
     expect(doc.paths['/api/chatbots/{chatbotId}/knowledge'].post.responses).toHaveProperty('201');
     expect(
       doc.paths['/api/chatbots/{chatbotId}/knowledge/{documentId}'].delete.responses,

@@ -577,7 +577,17 @@ describe('Inbox', () => {
     const paths = res.body.paths;
     const reply = paths['/api/conversations/{conversationId}/messages'].post;
     expect(reply.tags).toEqual(['inbox']);
-    expect(Object.keys(reply.responses).sort()).toEqual(['201', '400', '401', '404', '409']);
+    expect(Object.keys(reply.responses).sort()).toEqual([
+      '201',
+      '400',
+      '401',
+      '404',
+      '409',
+      '413',
+      '415',
+      '429',
+      '503',
+    ]);
     for (const [path, method] of [
       ['/api/chatbots/{chatbotId}/conversations', 'get'],
       ['/api/conversations/{conversationId}', 'get'],
@@ -589,6 +599,8 @@ describe('Inbox', () => {
         '400',
         '401',
         '404',
+        '429',
+        '503',
       ]);
     }
     expect(res.body.components.schemas.SendAgentReplyDto.properties.body.example).toEqual(

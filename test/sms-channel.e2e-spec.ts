@@ -359,7 +359,10 @@ describe('SMS channel: connect, status, disconnect', () => {
       '403',
       '404',
       '409',
+      '413',
+      '415',
       '422',
+      '429',
       '503',
     ]);
     expect(

@@ -34,6 +34,19 @@ describe('loadConfig', () => {
     expect(config.encryptionKeys.current).toHaveLength(32);
   });
 
+  it('seeds a demo organization only on an embedded database on disk, outside production', () => {
+    expect(loadConfig(base).demoOrganization).toBe(true);
+    expect(loadConfig({ ...base, NODE_ENV: 'production' }).demoOrganization).toBe(false);
+    expect(
+      loadConfig({ ...base, DATABASE_URL: 'postgres://u@127.0.0.1:5432/db' }).demoOrganization,
+    ).toBe(false);
+    expect(loadConfig({ ...base, PGLITE_DATA_DIR: 'memory://' }).demoOrganization).toBe(false);
+    expect(loadConfig({ ...base, DEMO_ORGANIZATION: 'off' }).demoOrganization).toBe(false);
+    expect(failure({ ...base, DEMO_ORGANIZATION: 'yes' }).message).toBe(
+      'Invalid configuration: DEMO_ORGANIZATION must be "on" or "off"',
+    );
+  });
+
   it('derives PUBLIC_BASE_URL from PORT and strips trailing slashes', () => {
     expect(loadConfig({ ...base, PORT: '8080' }).publicBaseUrl).toBe('http://localhost:8080');
     expect(loadConfig({ ...base, PUBLIC_BASE_URL: 'https://app.example.com/' }).publicBaseUrl).toBe(

@@ -42,6 +42,11 @@ export interface AppConfig {
   webhookRateLimitPerMinute: number;
   /** Dashboard API rate limit per API key (requests per minute). */
   apiRateLimitPerMinute: number;
+  /**
+   * Create a demo organization, chatbot and API key when the embedded database on disk is empty
+   * (first `npm start`). Never in production, never on DATABASE_URL or an in-memory database.
+   */
+  demoOrganization: boolean;
 }
 
 export class ConfigError extends Error {
@@ -155,6 +160,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     .map((origin) => origin.trim())
     .filter(Boolean)
     .map((origin) => parseUrl('DASHBOARD_ORIGINS', origin, ['http:', 'https:']));
+  const demo = env.DEMO_ORGANIZATION || 'on';
+  if (!['on', 'off'].includes(demo))
+    throw new ConfigError('DEMO_ORGANIZATION', 'must be "on" or "off"');
   const logLevel = env.LOG_LEVEL || 'info';
   if (!LOG_LEVELS.includes(logLevel))
     throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
@@ -192,7 +200,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       1_000_000,
     ),
     apiRateLimitPerMinute: parseInteger(env, 'API_RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
+    demoOrganization:
+      demo === 'on' &&
+      nodeEnv !== 'production' &&
+      !databaseUrl &&
+      !pgliteDataDir.startsWith('memory://'),
   };
+}
+
+/** For dev tools (the demo): the environment, with `defaults` under it and `overrides` over it. */
+export function loadConfigWith(
+  overrides: Record<string, string>,
+  defaults: Record<string, string> = {},
+): AppConfig {
+  return loadConfig({ ...defaults, ...process.env, ...overrides });
 }
 
 /** Injection token for AppConfig (an interface has no runtime value). */

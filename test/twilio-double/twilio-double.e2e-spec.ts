@@ -1,10 +1,13 @@
+import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
+import { resolve } from 'node:path';
 import { AddressInfo } from 'node:net';
 import twilio from 'twilio';
-import { OpenApiIndex } from './openapi';
+import { OPENAPI_PATH, OpenApiIndex } from '../../src/dev/twilio-double/openapi';
+import { countSegments } from '../../src/dev/twilio-double/segments';
+import { AccountCredentials, TwilioDouble } from '../../src/dev/twilio-double/twilio-double';
+import { REPO_ROOT } from '../support/app-process';
 import { RewritingRequestClient, rewriteUri } from './rewriting-request-client';
-import { countSegments } from './segments';
-import { AccountCredentials, TwilioDouble } from './twilio-double';
 
 const NUMBER = '+358401234567';
 const OTHER_NUMBER = '+358409999999';
@@ -548,5 +551,13 @@ describe('rewriteUri', () => {
       rewriteUri('https://api.twilio.com/2010-04-01/Accounts/AC1.json', 'http://127.0.0.1:1'),
     ).toBe('http://127.0.0.1:1/2010-04-01/Accounts/AC1.json');
     expect(() => rewriteUri('https://example.com/x', 'http://127.0.0.1:1')).toThrow(/refusing/);
+  });
+});
+
+describe('the shipped copy of the Twilio OpenAPI subset', () => {
+  const shared = resolve(REPO_ROOT, '..', 'shared', 'twilio', 'api_v2010_sms_subset.openapi.json');
+
+  (existsSync(shared) ? it : it.skip)('is identical to ../shared/twilio', () => {
+    expect(readFileSync(OPENAPI_PATH, 'utf8')).toBe(readFileSync(shared, 'utf8'));
   });
 });

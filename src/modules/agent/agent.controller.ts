@@ -1,15 +1,7 @@
 import { Body, Controller, HttpCode, Param, Post, UseInterceptors } from '@nestjs/common';
-import {
-  ApiBadGatewayResponse,
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentOrganization } from '../../common/auth/auth.decorators';
+import { ApiDashboardErrors, JSON_BODY_ERRORS } from '../../common/errors/api-errors.decorator';
 import { Organization } from '../organizations/organization.entity';
 import { AgentErrorInterceptor } from './agent-error.interceptor';
 import { AgentService } from './agent.service';
@@ -19,7 +11,6 @@ import { UuidParam } from './uuid-param.pipe';
 
 @ApiTags('agent')
 @ApiBearerAuth()
-@ApiUnauthorizedResponse({ description: 'Missing, unknown or revoked API key' })
 @Controller('chatbots/:chatbotId/agent')
 @UseInterceptors(AgentErrorInterceptor)
 export class AgentController {
@@ -35,11 +26,7 @@ export class AgentController {
     description: 'The same agent logic every channel uses, for the dashboard\'s "try your bot".',
   })
   @ApiOkResponse({ type: AgentReplyResponse })
-  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: a malformed id or body field' })
-  @ApiNotFoundResponse({ description: 'No such chatbot in this organization' })
-  @ApiBadGatewayResponse({
-    description: 'AGENT_UNAVAILABLE: the model API failed, timed out or answered nothing usable',
-  })
+  @ApiDashboardErrors(...JSON_BODY_ERRORS, 'NOT_FOUND', 'AGENT_UNAVAILABLE')
   async reply(
     @CurrentOrganization() org: Organization,
     @Param('chatbotId', UuidParam('chatbotId')) chatbotId: string,

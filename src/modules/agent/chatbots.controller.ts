@@ -1,14 +1,13 @@
 import { Body, Controller, Get, Param, Patch, Post } from '@nestjs/common';
 import {
-  ApiBadRequestResponse,
   ApiBearerAuth,
   ApiCreatedResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { CurrentOrganization } from '../../common/auth/auth.decorators';
+import { ApiDashboardErrors, JSON_BODY_ERRORS } from '../../common/errors/api-errors.decorator';
 import { Organization } from '../organizations/organization.entity';
 import { ChatbotsService } from './chatbots.service';
 import { ChatbotResponse, CreateChatbotDto, UpdateChatbotDto } from './dto/chatbot.dto';
@@ -16,14 +15,17 @@ import { UuidParam } from './uuid-param.pipe';
 
 @ApiTags('chatbots')
 @ApiBearerAuth()
-@ApiUnauthorizedResponse({ description: 'Missing, unknown or revoked API key' })
-@ApiBadRequestResponse({ description: 'VALIDATION_FAILED: a malformed id or body field' })
 @Controller('chatbots')
 export class ChatbotsController {
   constructor(private readonly chatbots: ChatbotsService) {}
 
   @Post()
+  @ApiOperation({
+    summary: 'Create a chatbot',
+    description: 'Its agent answers every channel (website widget, SMS) from its knowledge base.',
+  })
   @ApiCreatedResponse({ type: ChatbotResponse })
+  @ApiDashboardErrors(...JSON_BODY_ERRORS)
   async create(
     @CurrentOrganization() org: Organization,
     @Body() dto: CreateChatbotDto,
@@ -32,14 +34,17 @@ export class ChatbotsController {
   }
 
   @Get()
+  @ApiOperation({ summary: "The organization's chatbots, oldest first" })
   @ApiOkResponse({ type: [ChatbotResponse] })
+  @ApiDashboardErrors()
   async list(@CurrentOrganization() org: Organization): Promise<ChatbotResponse[]> {
     return (await this.chatbots.list(org.id)).map(ChatbotResponse.of);
   }
 
   @Get(':chatbotId')
+  @ApiOperation({ summary: 'A chatbot' })
   @ApiOkResponse({ type: ChatbotResponse })
-  @ApiNotFoundResponse({ description: 'No such chatbot in this organization' })
+  @ApiDashboardErrors('VALIDATION_FAILED', 'NOT_FOUND')
   async get(
     @CurrentOrganization() org: Organization,
     @Param('chatbotId', UuidParam('chatbotId')) chatbotId: string,
@@ -48,8 +53,9 @@ export class ChatbotsController {
   }
 
   @Patch(':chatbotId')
+  @ApiOperation({ summary: "Change a chatbot's name, prompt, fallback or language" })
   @ApiOkResponse({ type: ChatbotResponse })
-  @ApiNotFoundResponse({ description: 'No such chatbot in this organization' })
+  @ApiDashboardErrors(...JSON_BODY_ERRORS, 'NOT_FOUND')
   async update(
     @CurrentOrganization() org: Organization,
     @Param('chatbotId', UuidParam('chatbotId')) chatbotId: string,

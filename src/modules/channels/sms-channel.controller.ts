@@ -1,19 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put } from '@nestjs/common';
 import {
-  ApiBadRequestResponse,
   ApiBearerAuth,
-  ApiConflictResponse,
-  ApiForbiddenResponse,
   ApiNoContentResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
-  ApiServiceUnavailableResponse,
+  ApiOperation,
   ApiTags,
-  ApiUnauthorizedResponse,
-  ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import { CurrentOrganization } from '../../common/auth/auth.decorators';
-import { ErrorResponse } from '../../common/errors/error-response.dto';
+import { ApiDashboardErrors, JSON_BODY_ERRORS } from '../../common/errors/api-errors.decorator';
 import { ChatbotsService } from '../agent/chatbots.service';
 import { UuidParam } from '../agent/uuid-param.pipe';
 import { Organization } from '../organizations/organization.entity';
@@ -24,11 +18,6 @@ import { SmsChannelsService } from './sms-channels.service';
 
 @ApiTags('sms channel')
 @ApiBearerAuth()
-@ApiUnauthorizedResponse({
-  type: ErrorResponse,
-  description: 'Missing, unknown or revoked API key',
-})
-@ApiNotFoundResponse({ type: ErrorResponse, description: 'No such chatbot in this organization' })
 @Controller('chatbots/:chatbotId/channels/sms')
 export class SmsChannelController {
   constructor(
@@ -39,25 +28,25 @@ export class SmsChannelController {
   ) {}
 
   @Put()
-  @ApiOkResponse({ type: SmsChannelStatus, description: 'Connected; the status of the channel' })
-  @ApiBadRequestResponse({
-    type: ErrorResponse,
-    description: 'VALIDATION_FAILED: Account SID, Auth Token or number malformed',
-  })
-  @ApiForbiddenResponse({
-    type: ErrorResponse,
-    description: 'PLAN_UPGRADE_REQUIRED: integrations need Starter or above',
-  })
-  @ApiConflictResponse({ type: ErrorResponse, description: 'NUMBER_ALREADY_CONNECTED' })
-  @ApiUnprocessableEntityResponse({
-    type: ErrorResponse,
+  @ApiOperation({
+    summary: "Connect the chatbot to the customer's own Twilio number",
     description:
-      'TWILIO_CREDENTIALS_REJECTED, TWILIO_NUMBER_NOT_OWNED, TWILIO_NUMBER_NOT_SMS_CAPABLE, TWILIO_ACCOUNT_NOT_ACTIVE',
+      'Validates the formats, then probes Twilio (the account, the number among its IncomingPhoneNumbers, SMS capability) before anything is stored; the Auth Token is stored AES-256-GCM encrypted and never returned. ' +
+      'With `configureWebhook: true` the number\'s "A message comes in" URL is set to `webhookUrl` (HTTP POST); otherwise paste `webhookUrl` in the Twilio Console. Connecting again replaces the stored credentials.',
   })
-  @ApiServiceUnavailableResponse({
-    type: ErrorResponse,
-    description: "TWILIO_UNREACHABLE: Couldn't reach Twilio right now",
-  })
+  @ApiOkResponse({ type: SmsChannelStatus, description: 'Connected; the status of the channel' })
+  @ApiDashboardErrors(
+    ...JSON_BODY_ERRORS,
+    'NOT_FOUND',
+    'PLAN_UPGRADE_REQUIRED',
+    'NUMBER_ALREADY_CONNECTED',
+    'TWILIO_CREDENTIALS_REJECTED',
+    'TWILIO_NUMBER_NOT_OWNED',
+    'TWILIO_NUMBER_NOT_SMS_CAPABLE',
+    'TWILIO_ACCOUNT_NOT_ACTIVE',
+    'TWILIO_REQUEST_REJECTED',
+    'TWILIO_UNREACHABLE',
+  )
   async connect(
     @CurrentOrganization() org: Organization,
     @Param('chatbotId', UuidParam('chatbotId')) chatbotId: string,
@@ -70,7 +59,13 @@ export class SmsChannelController {
   }
 
   @Get()
+  @ApiOperation({
+    summary: "The SMS channel's status",
+    description:
+      '`connected: false` and nulls when not connected. `lastError` is the reason of the latest failed delivery (the Twilio error code and a readable message).',
+  })
   @ApiOkResponse({ type: SmsChannelStatus })
+  @ApiDashboardErrors('VALIDATION_FAILED', 'NOT_FOUND')
   async status(
     @CurrentOrganization() org: Organization,
     @Param('chatbotId', UuidParam('chatbotId')) chatbotId: string,
@@ -84,7 +79,13 @@ export class SmsChannelController {
 
   @Delete()
   @HttpCode(204)
+  @ApiOperation({
+    summary: 'Disconnect: the stored credentials are deleted at once',
+    description:
+      "Later webhooks for the number are refused (403). The number's SmsUrl is cleared if it still points at us.",
+  })
   @ApiNoContentResponse({ description: 'Disconnected; the stored credentials are gone' })
+  @ApiDashboardErrors('VALIDATION_FAILED', 'NOT_FOUND')
   async disconnect(
     @CurrentOrganization() org: Organization,
     @Param('chatbotId', UuidParam('chatbotId')) chatbotId: string,

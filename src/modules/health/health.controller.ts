@@ -1,11 +1,13 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { SkipThrottle } from '@nestjs/throttler';
 import { Public } from '../../common/auth/auth.decorators';
+import { ApiErrors } from '../../common/errors/api-errors.decorator';
 import { DomainError } from '../../common/errors/domain-error';
 
 @ApiTags('health')
+@ApiSecurity({})
 @Public()
 @SkipThrottle()
 @Controller('health')
@@ -16,8 +18,18 @@ export class HealthController {
   ) {}
 
   @Get()
-  @ApiOkResponse({ schema: { example: { status: 'ok' } } })
-  @ApiServiceUnavailableResponse({ description: 'The database does not answer' })
+  @ApiOperation({
+    summary: 'Liveness and database check, for load balancers (no API key)',
+  })
+  @ApiOkResponse({
+    description: 'The database answers',
+    schema: {
+      type: 'object',
+      properties: { status: { type: 'string', enum: ['ok'] } },
+      example: { status: 'ok' },
+    },
+  })
+  @ApiErrors('SERVICE_UNAVAILABLE')
   async check(): Promise<{ status: 'ok' }> {
     try {
       await this.health.check([() => this.database.pingCheck('database', { timeout: 2_000 })]);

@@ -1,17 +1,13 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import {
-  ApiBadRequestResponse,
   ApiBearerAuth,
-  ApiConflictResponse,
   ApiCreatedResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { CurrentOrganization } from '../../common/auth/auth.decorators';
-import { ErrorResponse } from '../../common/errors/error-response.dto';
+import { ApiDashboardErrors, JSON_BODY_ERRORS } from '../../common/errors/api-errors.decorator';
 import { UuidParam } from '../agent/uuid-param.pipe';
 import { Organization } from '../organizations/organization.entity';
 import {
@@ -27,14 +23,6 @@ import { SendAgentReplyUseCase } from './send-agent-reply.use-case';
 
 @ApiTags('inbox')
 @ApiBearerAuth()
-@ApiUnauthorizedResponse({
-  type: ErrorResponse,
-  description: 'Missing, unknown or revoked API key',
-})
-@ApiBadRequestResponse({
-  type: ErrorResponse,
-  description: 'VALIDATION_FAILED: a malformed id, query parameter or body field (see details)',
-})
 @Controller()
 export class ConversationsController {
   constructor(
@@ -49,7 +37,7 @@ export class ConversationsController {
       'Cursor-paginated: pass the `nextCursor` of one page as `cursor` to get the next; it is null on the last page.',
   })
   @ApiOkResponse({ type: ConversationPage })
-  @ApiNotFoundResponse({ type: ErrorResponse, description: 'No such chatbot in this organization' })
+  @ApiDashboardErrors('VALIDATION_FAILED', 'NOT_FOUND')
   list(
     @CurrentOrganization() org: Organization,
     @Param('chatbotId', UuidParam('chatbotId')) chatbotId: string,
@@ -64,10 +52,7 @@ export class ConversationsController {
     description: `At most the latest ${MAX_MESSAGES} messages; \`hasEarlierMessages\` says whether older ones were left out.`,
   })
   @ApiOkResponse({ type: ConversationDetail })
-  @ApiNotFoundResponse({
-    type: ErrorResponse,
-    description: 'No such conversation in this organization',
-  })
+  @ApiDashboardErrors('VALIDATION_FAILED', 'NOT_FOUND')
   get(
     @CurrentOrganization() org: Organization,
     @Param('conversationId', UuidParam('conversationId')) conversationId: string,
@@ -82,10 +67,7 @@ export class ConversationsController {
     description: 'Idempotent.',
   })
   @ApiOkResponse({ type: ConversationResponse })
-  @ApiNotFoundResponse({
-    type: ErrorResponse,
-    description: 'No such conversation in this organization',
-  })
+  @ApiDashboardErrors('VALIDATION_FAILED', 'NOT_FOUND')
   escalate(
     @CurrentOrganization() org: Organization,
     @Param('conversationId', UuidParam('conversationId')) conversationId: string,
@@ -100,10 +82,7 @@ export class ConversationsController {
     description: 'Idempotent. The bot answers the next message the customer sends.',
   })
   @ApiOkResponse({ type: ConversationResponse })
-  @ApiNotFoundResponse({
-    type: ErrorResponse,
-    description: 'No such conversation in this organization',
-  })
+  @ApiDashboardErrors('VALIDATION_FAILED', 'NOT_FOUND')
   release(
     @CurrentOrganization() org: Organization,
     @Param('conversationId', UuidParam('conversationId')) conversationId: string,
@@ -119,15 +98,12 @@ export class ConversationsController {
       'Replying takes the conversation over: its status becomes `human` and the bot stays silent until released.',
   })
   @ApiCreatedResponse({ type: MessageResponse })
-  @ApiNotFoundResponse({
-    type: ErrorResponse,
-    description: 'No such conversation in this organization',
-  })
-  @ApiConflictResponse({
-    type: ErrorResponse,
-    description:
-      "CHANNEL_NOT_CONNECTED: the conversation's SMS number was disconnected; CONTACT_OPTED_OUT: the customer replied STOP",
-  })
+  @ApiDashboardErrors(
+    ...JSON_BODY_ERRORS,
+    'NOT_FOUND',
+    'CHANNEL_NOT_CONNECTED',
+    'CONTACT_OPTED_OUT',
+  )
   reply(
     @CurrentOrganization() org: Organization,
     @Param('conversationId', UuidParam('conversationId')) conversationId: string,

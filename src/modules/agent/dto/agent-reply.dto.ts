@@ -55,6 +55,7 @@ export class AgentReplyDto {
   @ApiPropertyOptional({
     enum: FORMATS,
     default: 'markdown',
+    example: 'plain',
     description: '`plain` previews the reply exactly as an SMS would carry it',
   })
   @IsOptionalNotNull()

@@ -44,7 +44,7 @@ export class KnowledgeDocumentResponse implements KnowledgeDocumentSummary {
   @ApiProperty({ example: 'Account and passwords' }) title: string;
   @ApiProperty({ example: 2, description: 'How many passages the document was split into' })
   passages: number;
-  @ApiProperty() createdAt: Date;
+  @ApiProperty({ example: '2026-11-25T14:03:07.123Z' }) createdAt: Date;
 
   static of({
     id,

@@ -1,16 +1,14 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import {
-  ApiBadRequestResponse,
   ApiBearerAuth,
   ApiCreatedResponse,
   ApiNoContentResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
-  ApiPayloadTooLargeResponse,
+  ApiOperation,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { CurrentOrganization } from '../../../common/auth/auth.decorators';
+import { ApiDashboardErrors, JSON_BODY_ERRORS } from '../../../common/errors/api-errors.decorator';
 import { Organization } from '../../organizations/organization.entity';
 import { CreateKnowledgeDocumentDto, KnowledgeDocumentResponse } from '../dto/knowledge.dto';
 import { UuidParam } from '../uuid-param.pipe';
@@ -18,16 +16,18 @@ import { KnowledgeService } from './knowledge.service';
 
 @ApiTags('knowledge')
 @ApiBearerAuth()
-@ApiUnauthorizedResponse({ description: 'Missing, unknown or revoked API key' })
-@ApiBadRequestResponse({ description: 'VALIDATION_FAILED: a malformed id or body field' })
-@ApiNotFoundResponse({ description: 'No such chatbot (or document) in this organization' })
 @Controller('chatbots/:chatbotId/knowledge')
 export class KnowledgeController {
   constructor(private readonly knowledge: KnowledgeService) {}
 
   @Post()
+  @ApiOperation({
+    summary: 'Add a knowledge document',
+    description:
+      'Split into passages and indexed for full-text search at once; the agent uses it from the next message. JSON bodies up to 100 kB.',
+  })
   @ApiCreatedResponse({ type: KnowledgeDocumentResponse })
-  @ApiPayloadTooLargeResponse({ description: 'PAYLOAD_TOO_LARGE: request body over 100 kB' })
+  @ApiDashboardErrors(...JSON_BODY_ERRORS, 'NOT_FOUND')
   async add(
     @CurrentOrganization() org: Organization,
     @Param('chatbotId', UuidParam('chatbotId')) chatbotId: string,
@@ -37,7 +37,11 @@ export class KnowledgeController {
   }
 
   @Get()
+  @ApiOperation({
+    summary: "A chatbot's knowledge documents, oldest first (without their content)",
+  })
   @ApiOkResponse({ type: [KnowledgeDocumentResponse] })
+  @ApiDashboardErrors('VALIDATION_FAILED', 'NOT_FOUND')
   async list(
     @CurrentOrganization() org: Organization,
     @Param('chatbotId', UuidParam('chatbotId')) chatbotId: string,
@@ -47,7 +51,9 @@ export class KnowledgeController {
 
   @Delete(':documentId')
   @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a knowledge document and its passages' })
   @ApiNoContentResponse({ description: 'Deleted, with its passages' })
+  @ApiDashboardErrors('VALIDATION_FAILED', 'NOT_FOUND')
   remove(
     @CurrentOrganization() org: Organization,
     @Param('chatbotId', UuidParam('chatbotId')) chatbotId: string,

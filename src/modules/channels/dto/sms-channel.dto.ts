@@ -53,9 +53,12 @@ export class SmsChannelStatus {
   @ApiProperty({ example: 'Product support', nullable: true, type: String }) friendlyName:
     string | null;
   @ApiProperty({ example: 'https://app.example.com/api/webhooks/twilio/sms' }) webhookUrl: string;
-  @ApiProperty({ nullable: true, type: Date }) connectedAt: Date | null;
-  @ApiProperty({ nullable: true, type: Date }) lastInboundAt: Date | null;
-  @ApiProperty({ nullable: true, type: Date }) lastOutboundAt: Date | null;
+  @ApiProperty({ nullable: true, type: Date, example: '2026-11-25T14:03:07.123Z' })
+  connectedAt: Date | null;
+  @ApiProperty({ nullable: true, type: Date, example: '2026-11-25T14:03:07.123Z' })
+  lastInboundAt: Date | null;
+  @ApiProperty({ nullable: true, type: Date, example: '2026-11-25T14:03:07.123Z' })
+  lastOutboundAt: Date | null;
   @ApiProperty({ nullable: true, type: String, example: null }) lastError: string | null;
   @ApiProperty({ example: false, description: 'Trial accounts can only text verified numbers' })
   trialAccount: boolean;

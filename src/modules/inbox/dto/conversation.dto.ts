@@ -21,7 +21,7 @@ const IsConversationCursor = (): PropertyDecorator =>
   });
 
 export class ListConversationsQuery {
-  @ApiPropertyOptional({ enum: CONVERSATION_CHANNELS, default: 'sms' })
+  @ApiPropertyOptional({ enum: CONVERSATION_CHANNELS, default: 'sms', example: 'sms' })
   @IsOptional()
   @IsIn(CONVERSATION_CHANNELS)
   channel?: 'sms';
@@ -40,7 +40,12 @@ export class ListConversationsQuery {
   @IsConversationCursor()
   cursor?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: MAX_PAGE_SIZE,
+    default: DEFAULT_PAGE_SIZE,
+    example: DEFAULT_PAGE_SIZE,
+  })
   @Type(() => Number)
   @IsInt()
   @Min(1)

@@ -1,16 +1,15 @@
 import { Body, Controller, Header, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
 import {
+  ApiBody,
   ApiConsumes,
-  ApiForbiddenResponse,
   ApiHeader,
   ApiOkResponse,
   ApiOperation,
   ApiProduces,
   ApiSecurity,
-  ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import { ErrorResponse } from '../../../common/errors/error-response.dto';
+import { ApiErrors } from '../../../common/errors/api-errors.decorator';
 import { Public } from '../../../common/auth/auth.decorators';
 import { UpdateDeliveryStatusUseCase } from '../delivery/update-delivery-status.use-case';
 import { SmsChannelsService } from '../../channels/sms-channels.service';
@@ -19,8 +18,16 @@ import {
   StaleChannelError,
 } from '../inbound/receive-inbound-sms.use-case';
 import { ChannelNumberField, SignedRequest, TwilioSignatureGuard } from './twilio-signature.guard';
+import { INBOUND_SMS_PARAMETERS, STATUS_CALLBACK_PARAMETERS } from './twilio-webhook.openapi';
 
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
+
+/** Twilio reads nothing from the answer; `<Response/>` tells it to send no TwiML reply. */
+const TwimlOkResponse = () =>
+  ApiOkResponse({
+    description: 'Accepted (a duplicate MessageSid too): an empty TwiML answer',
+    content: { 'text/xml': { schema: { type: 'string' }, example: EMPTY_TWIML } },
+  });
 
 /** Where an SMS enters: Twilio's inbound webhook and its delivery status callback. */
 @ApiTags('twilio webhooks')
@@ -30,19 +37,18 @@ const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
 @ApiHeader({
   name: 'X-Twilio-Signature',
   required: true,
+  example: 'wtJbTDZtn3Ql4kFv9rFNfWZHdtA=',
   description:
     "Twilio's HMAC-SHA1 of PUBLIC_BASE_URL + path and the form parameters, keyed with the channel's Auth Token",
 })
-@ApiOkResponse({ description: 'Stored (or a duplicate MessageSid); body `<Response/>`' })
-@ApiForbiddenResponse({
-  type: ErrorResponse,
-  description:
-    'TWILIO_SIGNATURE_INVALID: unsigned, wrongly signed, or no connected channel for the number',
-})
-@ApiServiceUnavailableResponse({
-  type: ErrorResponse,
-  description: 'The database is unavailable: nothing was stored, Twilio may retry',
-})
+@ApiErrors(
+  'TWILIO_SIGNATURE_INVALID',
+  'VALIDATION_FAILED',
+  'MALFORMED_BODY',
+  'PAYLOAD_TOO_LARGE',
+  'RATE_LIMITED',
+  'SERVICE_UNAVAILABLE',
+)
 @Public()
 @UseGuards(TwilioSignatureGuard)
 @Controller('webhooks/twilio/sms')
@@ -58,8 +64,12 @@ export class TwilioWebhookController {
   @ApiOperation({
     summary: "Twilio's inbound message webhook",
     description:
-      'Paste `${PUBLIC_BASE_URL}/api/webhooks/twilio/sms` as "A message comes in" (HTTP POST) in the Twilio Console. The message is stored and the reply queued before the 200.',
+      'Paste `${PUBLIC_BASE_URL}/api/webhooks/twilio/sms` as "A message comes in" (HTTP POST) in the Twilio Console. The message is stored and the reply queued before the 200. ' +
+      '403 `TWILIO_SIGNATURE_INVALID` when the signature is missing or wrong, when `PUBLIC_BASE_URL` is not the URL Twilio posts to (behind a proxy), or when no channel is connected for `To`: nothing is stored. ' +
+      '503: the database is unavailable, nothing was stored, Twilio may retry.',
   })
+  @ApiBody({ schema: INBOUND_SMS_PARAMETERS })
+  @TwimlOkResponse()
   @HttpCode(200)
   @Header('Content-Type', 'text/xml')
   @ChannelNumberField('To')
@@ -86,6 +96,8 @@ export class TwilioWebhookController {
     description:
       'Set as StatusCallback on every message we send; updates delivery status, never backwards.',
   })
+  @ApiBody({ schema: STATUS_CALLBACK_PARAMETERS })
+  @TwimlOkResponse()
   @HttpCode(200)
   @Header('Content-Type', 'text/xml')
   @ChannelNumberField('From')

@@ -1,5 +1,5 @@
 /**
- * SMS segment counting as Twilio bills it (see /work/shared/twilio/README.md),
+ * SMS segment counting as Twilio bills it (see ../shared/twilio/README.md),
  * so `num_segments` in the double's answers is something tests can assert on.
  */
 

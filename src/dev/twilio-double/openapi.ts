@@ -8,10 +8,8 @@ import path from 'node:path';
  * sends that Twilio's published contract does not define is refused.
  */
 
-export const OPENAPI_PATH = path.resolve(
-  __dirname,
-  '../../../shared/twilio/api_v2010_sms_subset.openapi.json',
-);
+/** A copy of ../shared/twilio/api_v2010_sms_subset.openapi.json, shipped with the build. */
+export const OPENAPI_PATH = path.resolve(__dirname, 'api_v2010_sms_subset.openapi.json');
 
 export interface ParamSchema {
   type?: string;

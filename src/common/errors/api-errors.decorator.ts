@@ -1,0 +1,106 @@
+/**
+ * Swagger for error responses in one place: `@ApiErrors('NOT_FOUND', …)` documents each code under
+ * its HTTP status (from ERROR_STATUS) with the contract's error shape and an example per code, so
+ * the dashboard sees every `code` an endpoint can answer.
+ */
+import { applyDecorators } from '@nestjs/common';
+import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import { ERROR_STATUS, ErrorBody, ErrorCode } from './error-codes';
+import { ErrorResponse } from './error-response.dto';
+
+/** A typical message per code (the contract's exact words where it fixes them). */
+export const ERROR_EXAMPLES: Record<ErrorCode, Omit<ErrorBody, 'statusCode' | 'code'>> = {
+  VALIDATION_FAILED: {
+    message: 'Request validation failed',
+    details: [
+      { field: 'phoneNumber', message: 'phoneNumber must be in E.164 format, e.g. +358401234567' },
+    ],
+  },
+  MALFORMED_BODY: { message: 'Request body is not valid JSON' },
+  UNAUTHORIZED: { message: 'A valid API key is required (Authorization: Bearer <key>)' },
+  PLAN_UPGRADE_REQUIRED: {
+    message: 'The SMS channel needs the Starter plan or above; this organization is on free',
+  },
+  TWILIO_SIGNATURE_INVALID: { message: 'Twilio signature missing or invalid' },
+  NOT_FOUND: { message: 'Chatbot not found' },
+  NUMBER_ALREADY_CONNECTED: {
+    message: 'This number is already connected to another chatbot; disconnect it there first',
+  },
+  CHANNEL_NOT_CONNECTED: {
+    message:
+      "This conversation's SMS number is no longer connected; reconnect the SMS channel to reply",
+  },
+  CONTACT_OPTED_OUT: {
+    message:
+      'This customer opted out of SMS (replied STOP); they can be texted again after they send START',
+  },
+  PAYLOAD_TOO_LARGE: { message: 'Request body is too large' },
+  HEADERS_TOO_LARGE: { message: 'Request line or headers are too large' },
+  UNSUPPORTED_MEDIA_TYPE: { message: 'Unsupported body encoding' },
+  TWILIO_CREDENTIALS_REJECTED: { message: 'Twilio rejected the credentials' },
+  TWILIO_NUMBER_NOT_OWNED: {
+    message: "The phone number you entered doesn't belong to this Twilio account",
+  },
+  TWILIO_NUMBER_NOT_SMS_CAPABLE: { message: 'This Twilio number cannot send or receive SMS' },
+  TWILIO_ACCOUNT_NOT_ACTIVE: {
+    message: 'This Twilio account is suspended; reactivate it in the Twilio Console first',
+  },
+  TWILIO_REQUEST_REJECTED: {
+    message: 'Twilio refused the request: 21606 The From phone number is not a valid SMS number',
+  },
+  RATE_LIMITED: { message: 'Too many requests, slow down' },
+  INTERNAL_ERROR: { message: 'Internal server error' },
+  AGENT_UNAVAILABLE: { message: "The chatbot's AI agent couldn't answer right now, try again" },
+  TWILIO_UNREACHABLE: { message: "Couldn't reach Twilio right now" },
+  SERVICE_UNAVAILABLE: { message: 'Service temporarily unavailable, try again' },
+};
+
+/** What every dashboard endpoint can answer besides its own errors. */
+export const DASHBOARD_ERRORS: ErrorCode[] = [
+  'UNAUTHORIZED',
+  'RATE_LIMITED',
+  'SERVICE_UNAVAILABLE',
+];
+/** What a JSON body can add (parsing and validation happen before the handler). */
+export const JSON_BODY_ERRORS: ErrorCode[] = [
+  'VALIDATION_FAILED',
+  'MALFORMED_BODY',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+];
+
+export function errorExample(code: ErrorCode): ErrorBody {
+  return { statusCode: ERROR_STATUS[code], code, ...ERROR_EXAMPLES[code] };
+}
+
+export function ApiErrors(...codes: ErrorCode[]): MethodDecorator & ClassDecorator {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of new Set(codes)) {
+    const status = ERROR_STATUS[code];
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  return applyDecorators(
+    ApiExtraModels(ErrorResponse),
+    ...[...byStatus].map(([status, group]) =>
+      ApiResponse({
+        status,
+        // Swagger renders descriptions as markdown: "<key>" would vanish as an HTML tag.
+        description: group
+          .map((code) => `\`${code}\`: ${ERROR_EXAMPLES[code].message.replace(/</g, '&lt;')}`)
+          .join('; '),
+        content: {
+          'application/json': {
+            schema: { $ref: getSchemaPath(ErrorResponse) },
+            examples: Object.fromEntries(
+              group.map((code) => [code, { summary: code, value: errorExample(code) }]),
+            ),
+          },
+        },
+      }),
+    ),
+  );
+}
+
+/** A dashboard endpoint's errors: its own codes plus UNAUTHORIZED, RATE_LIMITED, SERVICE_UNAVAILABLE. */
+export const ApiDashboardErrors = (...codes: ErrorCode[]): MethodDecorator & ClassDecorator =>
+  ApiErrors(...codes, ...DASHBOARD_ERRORS);
