@@ -438,7 +438,9 @@ describe('secrets never leak', () => {
 
     it('webhook signatures: verified by twilio.validateRequest, which compares with scmp', () => {
       const guard = source('src/modules/twilio-sms/webhooks/twilio-signature.guard.ts');
-      expect(guard).toMatch(/twilio\.validateRequest\(\s*[\w.()]*authToken\.reveal\(\),\s*signature/);
+      expect(guard).toMatch(
+        /twilio\.validateRequest\(\s*[\w.()]*authToken\.reveal\(\),\s*signature/,
+      );
       expect(guard).not.toMatch(/signature\s*===|===\s*signature|getExpectedTwilioSignature/);
       const sdk = source('node_modules/twilio/lib/webhooks/webhooks.js');
       expect(sdk).toMatch(/return scmp\(Buffer\.from\(twilioHeader\), Buffer\.from\(signature/);
