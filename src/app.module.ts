@@ -36,7 +36,8 @@ export class AppModule {
       imports: [
         ConfigModule.forConfig(config, databaseUrl),
         LoggerModule.forRoot(loggerOptions(config, logStream)),
-        SentryModule.forRoot(),
+        // Its request interceptor only matters when the SDK is initialised (instrument.ts).
+        ...(config.sentryDsn ? [SentryModule.forRoot()] : []),
         TypeOrmModule.forRoot(dataSourceOptions(databaseUrl)),
         DatabaseModule,
         QueueModule,
