@@ -7,6 +7,7 @@ import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { ApiKeyGuard } from './common/auth/api-key.guard';
 import { isWebhook, RateLimitGuard } from './common/rate-limit/rate-limit.guard';
+import { SlidingWindowStorage } from './common/rate-limit/sliding-window.storage';
 import { HttpExceptionFilter } from './common/errors/http-exception.filter';
 import { createValidationPipe } from './common/errors/validation';
 import { loggerOptions } from './common/logging/logger-options';
@@ -41,16 +42,19 @@ export class AppModule {
         TypeOrmModule.forRoot(dataSourceOptions(databaseUrl)),
         DatabaseModule,
         QueueModule,
-        ThrottlerModule.forRoot([
-          {
-            name: 'default',
-            ttl: 60_000,
-            limit: (context) =>
-              isWebhook(context.switchToHttp().getRequest())
-                ? config.webhookRateLimitPerMinute
-                : config.apiRateLimitPerMinute,
-          },
-        ]),
+        ThrottlerModule.forRoot({
+          throttlers: [
+            {
+              name: 'default',
+              ttl: 60_000,
+              limit: (context) =>
+                isWebhook(context.switchToHttp().getRequest())
+                  ? config.webhookRateLimitPerMinute
+                  : config.apiRateLimitPerMinute,
+            },
+          ],
+          storage: new SlidingWindowStorage(),
+        }),
         HealthModule,
         OrganizationsModule,
         CryptoModule,

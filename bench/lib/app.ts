@@ -105,9 +105,11 @@ export class AppUnderTest {
       BOT_REPLIES_PER_MINUTE: '1000',
       ...options.extraEnv,
     };
-    const nodeArgs = options.cpuProfileDir
-      ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir]
-      : [];
+    const nodeArgs = [
+      ...(options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : []),
+      // A/B runtime flags, e.g. BENCH_NODE_ARGS="--max-semi-space-size=8".
+      ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+    ];
     const server = await startServer(
       'app',
       process.execPath,
