@@ -60,6 +60,9 @@ export async function startSharedDatabase(label: string): Promise<SharedDatabase
     await runMigrations(url);
   }
   const pool = new Pool({ connectionString: url, max: 2 });
+  // pool.end() resolves before its clients' sockets have closed; the DROP … WITH (FORCE) that
+  // follows can then terminate one, and an 'error' without a listener would fail the suite.
+  pool.on('error', () => undefined);
   return {
     url,
     mode,
@@ -80,6 +83,7 @@ async function createSiblingDatabase(
 ): Promise<{ url: string; dispose: () => Promise<void> }> {
   const name = `sms_${label.replace(/\W/g, '_')}_${randomBytes(4).toString('hex')}`;
   const admin = new Pool({ connectionString: base, max: 1 });
+  admin.on('error', () => undefined);
   try {
     await admin.query(`CREATE DATABASE ${name}`);
   } catch (error) {
