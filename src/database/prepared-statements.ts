@@ -30,11 +30,6 @@ export class PreparedStatements implements OnModuleInit {
     this.named = !version.includes('PGlite');
   }
 
-  /** Whether statements are named on this database (false on PGlite). */
-  get usesNamedStatements(): boolean {
-    return this.named;
-  }
-
   async query<T extends QueryResultRow>(
     statement: PreparedStatement,
     values: unknown[],

@@ -89,10 +89,6 @@ export class SmsChannelsService {
     return channel;
   }
 
-  findById(id: string): Promise<SmsChannel | null> {
-    return this.channels.findOneBy({ id });
-  }
-
   credentials(
     channel: Pick<SmsChannel, 'id' | 'accountSid' | 'authTokenEncrypted'>,
   ): TwilioCredentials {
@@ -106,18 +102,10 @@ export class SmsChannelsService {
     return { accountSid: channel.accountSid, authToken: token };
   }
 
-  /** Drops what this instance cached of a channel (disconnect, reconnect, a stale webhook read). */
+  /** Drops what this instance cached of a channel (disconnect, reconnect). */
   forget(channel: Pick<SmsChannel, 'authTokenEncrypted' | 'phoneNumber'>): void {
     this.tokens.delete(channel.authTokenEncrypted);
     this.webhookChannels.delete(channel.phoneNumber);
-  }
-
-  async recordInbound(channelId: string, at = new Date()): Promise<void> {
-    await this.channels.update({ id: channelId }, { lastInboundAt: at });
-  }
-
-  async recordOutbound(channelId: string, at = new Date()): Promise<void> {
-    await this.channels.update({ id: channelId }, { lastOutboundAt: at });
   }
 
   async recordError(channelId: string, reason: string, at = new Date()): Promise<void> {

@@ -12,7 +12,6 @@ import {
 import { ApiErrors } from '../../../common/errors/api-errors.decorator';
 import { Public } from '../../../common/auth/auth.decorators';
 import { UpdateDeliveryStatusUseCase } from '../delivery/update-delivery-status.use-case';
-import { SmsChannelsService } from '../../channels/sms-channels.service';
 import {
   ReceiveInboundSmsUseCase,
   StaleChannelError,
@@ -56,7 +55,6 @@ export class TwilioWebhookController {
   constructor(
     private readonly receiveInbound: ReceiveInboundSmsUseCase,
     private readonly updateDeliveryStatus: UpdateDeliveryStatusUseCase,
-    private readonly channels: SmsChannelsService,
     private readonly signature: TwilioSignatureGuard,
   ) {}
 
@@ -82,8 +80,8 @@ export class TwilioWebhookController {
     } catch (error) {
       if (!(error instanceof StaleChannelError)) throw error;
       // The guard verified against a cached row that changed meanwhile: verify against the
-      // database (403 if the channel is gone or the token no longer signs) and store once more.
-      this.channels.forget(request.smsChannel!);
+      // database (403 if the channel is gone or the token no longer signs; the read replaces the
+      // cached row) and store once more.
       const channel = await this.signature.verify(request, 'To', false);
       await this.receiveInbound.execute(channel, params);
     }
