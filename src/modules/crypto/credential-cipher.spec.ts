@@ -40,6 +40,16 @@ describe('CredentialCipher', () => {
     expect(() => cipher.decrypt(badTag, 'aad')).toThrow(DecryptionError);
   });
 
+  it('refuses a truncated tag (GCM accepts a prefix of the tag unless its length is pinned)', () => {
+    const cipher = cipherWith(key);
+    const parts = cipher.encrypt(token, 'aad').split('.');
+    for (const bytes of [4, 8, 12, 15]) {
+      const tag = Buffer.from(parts[3], 'base64url').subarray(0, bytes).toString('base64url');
+      const truncated = [...parts.slice(0, 3), tag, parts[4]].join('.');
+      expect(() => cipher.decrypt(truncated, 'aad')).toThrow(DecryptionError);
+    }
+  });
+
   it('refuses a ciphertext copied to another row (wrong associated data)', () => {
     const cipher = cipherWith(key);
     const encrypted = cipher.encrypt(token, 'sms_channels:row-a:auth_token');

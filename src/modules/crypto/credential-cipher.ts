@@ -11,6 +11,8 @@ import { Secret } from './secret';
 export type EncryptedValue = string & { readonly __encrypted: unique symbol };
 
 const VERSION = 'v1';
+/** GCM's full 128-bit tag; a shorter one would let a forger try far fewer guesses. */
+const AUTH_TAG_BYTES = 16;
 
 export class DecryptionError extends Error {
   constructor(reason: string) {
@@ -50,7 +52,10 @@ export class CredentialCipher {
     const key = this.keys.get(keyId);
     if (!key) throw new DecryptionError(`key ${keyId} is not configured`);
     try {
-      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+      // Pinned: otherwise Node accepts any tag of 4 to 16 bytes, e.g. a truncated one.
+      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'), {
+        authTagLength: AUTH_TAG_BYTES,
+      });
       decipher.setAAD(Buffer.from(associatedData, 'utf8'));
       decipher.setAuthTag(Buffer.from(tag, 'base64url'));
       const plain = Buffer.concat([
