@@ -105,6 +105,53 @@ describe('loadConfig', () => {
     }
   });
 
+  describe('REPLY_JOB_EXPIRE_SECONDS against what one reply job may take', () => {
+    it('accepts the defaults, and an expiry just long enough for two Twilio calls', () => {
+      expect(loadConfig(base).replyJobExpireSeconds).toBe(120);
+      // 2 × 1.5 s (lost-answer lookup + send) + 1 s for the job's database statements.
+      expect(
+        loadConfig({ ...base, TWILIO_TIMEOUT_MS: '1500', REPLY_JOB_EXPIRE_SECONDS: '4' })
+          .replyJobExpireSeconds,
+      ).toBe(4);
+    });
+
+    it('refuses an expiry shorter than the lookup and the send, naming both variables', () => {
+      const error = failure({ ...base, REPLY_JOB_EXPIRE_SECONDS: '20' });
+      expect(error.variable).toBe('REPLY_JOB_EXPIRE_SECONDS');
+      expect(error.message.split('\n')).toHaveLength(1);
+      expect(error.message).toContain('TWILIO_TIMEOUT_MS=10000');
+      expect(error.message).toMatch(/REPLY_JOB_EXPIRE_SECONDS must be at least 21, got 20/);
+      expect(
+        failure({ ...base, TWILIO_TIMEOUT_MS: '1500', REPLY_JOB_EXPIRE_SECONDS: '3' }).message,
+      ).toMatch(/at least 4, got 3/);
+    });
+
+    it('with AGENT_PROVIDER=openai, also every attempt of the model call', () => {
+      const openai = {
+        ...base,
+        AGENT_PROVIDER: 'openai',
+        OPENAI_BASE_URL: 'http://127.0.0.1:1/v1',
+      };
+      // 2 × 20 s (a retry) + 1.5 s of backoff, 2 × 10 s of Twilio, 1 s of database.
+      expect(loadConfig({ ...openai, REPLY_JOB_EXPIRE_SECONDS: '63' }).openai.deadlineMs).toBe(
+        41_500,
+      );
+      const error = failure({ ...openai, REPLY_JOB_EXPIRE_SECONDS: '62' });
+      expect(error.variable).toBe('REPLY_JOB_EXPIRE_SECONDS');
+      expect(error.message.split('\n')).toHaveLength(1);
+      expect(error.message).toContain('OPENAI_TIMEOUT_MS=20000');
+      expect(error.message).toContain('TWILIO_TIMEOUT_MS=10000');
+      // The same expiry is plenty for the local provider.
+      expect(loadConfig({ ...base, REPLY_JOB_EXPIRE_SECONDS: '62' }).replyJobExpireSeconds).toBe(
+        62,
+      );
+      expect(
+        failure({ ...openai, OPENAI_TIMEOUT_MS: '60000', REPLY_JOB_EXPIRE_SECONDS: '120' })
+          .variable,
+      ).toBe('REPLY_JOB_EXPIRE_SECONDS');
+    });
+  });
+
   it('accepts previous keys for rotation', () => {
     const previous = randomBytes(32).toString('base64');
     const config = loadConfig({ ...base, CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS: ` ${previous} ` });

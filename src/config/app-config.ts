@@ -21,7 +21,15 @@ export interface AppConfig {
   twilioTimeoutMs: number;
   sentryDsn: string | null;
   agentProvider: AgentProvider;
-  openai: { apiKey: string | null; baseUrl: string | null; model: string; timeoutMs: number };
+  openai: {
+    apiKey: string | null;
+    baseUrl: string | null;
+    model: string;
+    /** One attempt of a model call. */
+    timeoutMs: number;
+    /** A whole model call, its SDK retry and backoff included. */
+    deadlineMs: number;
+  };
   dashboardOrigins: string[];
   logLevel: string;
   /** Worker concurrency for reply jobs; 0 disables the worker in this process. */
@@ -33,7 +41,7 @@ export interface AppConfig {
   replyRetryLimit: number;
   /**
    * A reply job still running after this long is taken to have died with its process (kill -9)
-   * and is handed out again. Longer than the slowest agent + Twilio call.
+   * and is handed out again. At least replyJobBudgetMs (checked at start).
    */
   replyJobExpireSeconds: number;
   /** Loop guard: at most this many bot replies per conversation per minute. */
@@ -59,6 +67,39 @@ export class ConfigError extends Error {
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** The openai provider's SDK retries a failed model call once; the reply job owns longer schedules. */
+export const OPENAI_MAX_RETRIES = 1;
+/** Room for the SDK's backoff between the attempts of one model call. */
+const OPENAI_BACKOFF_ALLOWANCE_MS = 1_500;
+/** A reply job's own database statements (milliseconds each on a healthy database). */
+const JOB_DATABASE_ALLOWANCE_MS = 1_000;
+
+/**
+ * The longest one reply job can run: the agent's model call (every attempt, AGENT_PROVIDER=openai),
+ * then the lost-answer lookup and the send, one Twilio call each. A job that outlives
+ * REPLY_JOB_EXPIRE_SECONDS is handed out again while its send may still be in flight, and the
+ * customer is texted twice, so a shorter expiry is refused at start.
+ */
+export function replyJobBudgetMs(
+  config: Pick<AppConfig, 'agentProvider' | 'twilioTimeoutMs' | 'openai'>,
+): number {
+  const agentMs = config.agentProvider === 'openai' ? config.openai.deadlineMs : 0;
+  return agentMs + 2 * config.twilioTimeoutMs + JOB_DATABASE_ALLOWANCE_MS;
+}
+
+function checkReplyJobExpiry(config: AppConfig): void {
+  const minimum = Math.ceil(replyJobBudgetMs(config) / 1000);
+  if (config.replyJobExpireSeconds >= minimum) return;
+  const calls =
+    config.agentProvider === 'openai'
+      ? `the model call (OPENAI_TIMEOUT_MS=${config.openai.timeoutMs}, ${OPENAI_MAX_RETRIES + 1} attempts) and two Twilio calls (TWILIO_TIMEOUT_MS=${config.twilioTimeoutMs})`
+      : `two Twilio calls (TWILIO_TIMEOUT_MS=${config.twilioTimeoutMs}: the lookup of a lost send, then the send)`;
+  throw new ConfigError(
+    'REPLY_JOB_EXPIRE_SECONDS',
+    `must be at least ${minimum}, got ${config.replyJobExpireSeconds}: a reply job may wait for ${calls}, and one that expires while its send is in flight runs again and texts the customer twice`,
+  );
+}
 
 function parseInteger(
   env: NodeJS.ProcessEnv,
@@ -167,7 +208,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (!LOG_LEVELS.includes(logLevel))
     throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
 
-  return {
+  const openaiTimeoutMs = parseInteger(env, 'OPENAI_TIMEOUT_MS', 20_000, 100, 300_000);
+  const config: AppConfig = {
     nodeEnv,
     port,
     databaseUrl,
@@ -182,7 +224,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       apiKey: env.OPENAI_API_KEY || null,
       baseUrl: openaiBaseUrl,
       model: env.OPENAI_MODEL || 'gpt-4o-mini',
-      timeoutMs: parseInteger(env, 'OPENAI_TIMEOUT_MS', 20_000, 100, 300_000),
+      timeoutMs: openaiTimeoutMs,
+      deadlineMs: openaiTimeoutMs * (OPENAI_MAX_RETRIES + 1) + OPENAI_BACKOFF_ALLOWANCE_MS,
     },
     dashboardOrigins,
     logLevel,
@@ -206,6 +249,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       !databaseUrl &&
       !pgliteDataDir.startsWith('memory://'),
   };
+  checkReplyJobExpiry(config);
+  return config;
 }
 
 /** For dev tools (the demo): the environment, with `defaults` under it and `overrides` over it. */

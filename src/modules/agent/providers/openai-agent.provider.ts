@@ -6,7 +6,7 @@ import OpenAI, {
   OpenAIError,
 } from 'openai';
 import type { ChatCompletion } from 'openai/resources/chat/completions';
-import type { AppConfig } from '../../../config/app-config';
+import { OPENAI_MAX_RETRIES, type AppConfig } from '../../../config/app-config';
 import type { AgentProviderAnswer, AgentProviderRequest } from '../agent-provider';
 import { AgentProvider } from '../agent-provider';
 import { AgentError } from '../agent.errors';
@@ -14,10 +14,6 @@ import { buildChatMessages } from './openai-messages';
 
 const PROVIDER = 'openai';
 const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
-/** One retry absorbs a blip; callers (the SMS reply worker) own longer retry schedules. */
-export const OPENAI_MAX_RETRIES = 1;
-/** Room for the SDK's backoff between attempts. */
-const BACKOFF_ALLOWANCE_MS = 1_500;
 
 const isTransientStatus = (status: number): boolean =>
   status === 408 || status === 409 || status === 429 || status >= 500;
@@ -63,10 +59,9 @@ export class OpenAiAgentProvider extends AgentProvider {
   private readonly client: OpenAI;
   /**
    * The SDK's timeout covers each attempt only until response headers arrive, and it honours
-   * Retry-After; this deadline bounds the whole call so a reply never hangs.
+   * Retry-After; config.deadlineMs bounds the whole call so a reply never hangs (and the reply
+   * job's expiry is checked against it at start).
    */
-  private readonly deadlineMs: number;
-
   constructor(private readonly config: AppConfig['openai']) {
     super();
     this.client = new OpenAI({
@@ -76,7 +71,6 @@ export class OpenAiAgentProvider extends AgentProvider {
       timeout: config.timeoutMs,
       maxRetries: OPENAI_MAX_RETRIES,
     });
-    this.deadlineMs = config.timeoutMs * (OPENAI_MAX_RETRIES + 1) + BACKOFF_ALLOWANCE_MS;
   }
 
   async answer(request: AgentProviderRequest): Promise<AgentProviderAnswer> {
@@ -105,7 +99,7 @@ export class OpenAiAgentProvider extends AgentProvider {
       timer = setTimeout(() => {
         controller.abort();
         reject(new AgentError('The model API timed out', { transient: true, provider: PROVIDER }));
-      }, this.deadlineMs);
+      }, this.config.deadlineMs);
     });
     try {
       return await Promise.race([
