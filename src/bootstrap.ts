@@ -17,7 +17,14 @@ import {
   rejectDeepJson,
 } from './common/errors/body-error.middleware';
 import { AppConfig } from './config/app-config';
-import { DatabaseRuntime, openDatabase, runMigrations } from './database/database-runtime';
+import { CredentialRotationService } from './modules/crypto/credential-rotation.service';
+import {
+  DatabaseRetry,
+  DatabaseRuntime,
+  openDatabase,
+  runMigrations,
+  waitForDatabase,
+} from './database/database-runtime';
 
 export interface RunningApplication {
   app: NestExpressApplication;
@@ -76,22 +83,29 @@ export function buildOpenApiDocument(app: NestExpressApplication) {
 export interface ApplicationOptions {
   /** Where logs go (tests capture them to scan for secrets); stdout by default. */
   logStream?: DestinationStream;
+  /** Told of each failed attempt to reach DATABASE_URL while the start waits for it. */
+  onDatabaseRetry?: (retry: DatabaseRetry) => void;
 }
 
 export async function createApplication(
   config: AppConfig,
   options: ApplicationOptions = {},
 ): Promise<RunningApplication> {
+  if (config.databaseUrl) {
+    await waitForDatabase(config.databaseUrl, config.databaseWaitSeconds, options.onDatabaseRetry);
+  }
   const database = await openDatabase(config);
+  let app: NestExpressApplication | null = null;
   try {
     await runMigrations(database.url);
-    const app = await NestFactory.create<NestExpressApplication>(
+    app = await NestFactory.create<NestExpressApplication>(
       AppModule.register(config, database.url, options.logStream),
       {
         bodyParser: false,
         bufferLogs: true,
       },
     );
+    await app.get(CredentialRotationService).assertKeysConfigured();
     app.useLogger(app.get(Logger));
     app.setGlobalPrefix('api');
     app.set('trust proxy', 'loopback');
@@ -106,17 +120,19 @@ export async function createApplication(
       jsonDocumentUrl: 'api/docs-json',
     });
     let closed = false;
+    const started = app;
     return {
-      app,
+      app: started,
       database,
       async close() {
         if (closed) return;
         closed = true;
-        await app.close();
+        await started.close();
         await database.stop();
       },
     };
   } catch (error) {
+    await app?.close().catch(() => undefined);
     await database.stop();
     throw error;
   }

@@ -1,18 +1,27 @@
 import './instrument';
 import { createApplication } from './bootstrap';
 import { ConfigError, loadConfig } from './config/app-config';
+import { DatabaseUnavailableError } from './database/database-runtime';
 import { demoOrganizationBanner, seedDemoOrganization } from './dev/demo-organization';
+
+/** A refusal to start that one line explains (configuration, the database): no stack trace. */
+function exitOnRefusal(error: unknown): never {
+  if (error instanceof ConfigError || error instanceof DatabaseUnavailableError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+  throw error;
+}
+
+const logLine = (level: number, msg: string, fields: object) =>
+  process.stdout.write(JSON.stringify({ level, time: Date.now(), msg, ...fields }) + '\n');
 
 async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig();
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(1);
-    }
-    throw error;
+    exitOnRefusal(error);
   }
   if (config.encryptionKeys.generatedAt) {
     process.stderr.write(
@@ -20,7 +29,14 @@ async function main(): Promise<void> {
         'Set CREDENTIALS_ENCRYPTION_KEY (32 bytes, base64) before storing real credentials.\n',
     );
   }
-  const running = await createApplication(config);
+  let running;
+  try {
+    running = await createApplication(config, {
+      onDatabaseRetry: (retry) => logLine(40, 'database not reachable yet; retrying', retry),
+    });
+  } catch (error) {
+    exitOnRefusal(error);
+  }
   await running.app.listen(config.port, '0.0.0.0');
   process.stdout.write(
     JSON.stringify({

@@ -1,4 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { authTokenAad } from '../src/modules/channels/sms-channels.service';
+import { CredentialCipher, keyIdOf } from '../src/modules/crypto/credential-cipher';
+import { Secret } from '../src/modules/crypto/secret';
 import { TEST_PUBLIC_BASE_URL, authed, expectError } from './support/test-app';
 import {
   createChatbot,
@@ -28,6 +32,16 @@ describe('SMS channel: connect, status, disconnect', () => {
     const path = `/api/chatbots/${chatbotId}/channels/sms`;
     const body = { accountSid: account.sid, authToken: account.authToken, phoneNumber };
     return { apiKey, chatbotId, account, phoneNumber, numberSid, api, path, body };
+  }
+
+  /** Connected with configureWebhook: the number's SmsUrl points at us. */
+  async function connectedWithWebhook() {
+    const s = await setup();
+    await s.api
+      .put(s.path)
+      .send({ ...s.body, configureWebhook: true })
+      .expect(200);
+    return s;
   }
 
   const tableDump = async (): Promise<string> => {
@@ -308,11 +322,7 @@ describe('SMS channel: connect, status, disconnect', () => {
   });
 
   it('disconnect removes the credentials before answering 204 and clears the SmsUrl we set', async () => {
-    const s = await setup();
-    await s.api
-      .put(s.path)
-      .send({ ...s.body, configureWebhook: true })
-      .expect(200);
+    const s = await connectedWithWebhook();
     await s.api.delete(s.path).expect(204);
     expect(await channelCount(s.chatbotId)).toBe(0);
     const db = ctx.t.running.app.get(DataSource);
@@ -329,14 +339,39 @@ describe('SMS channel: connect, status, disconnect', () => {
   });
 
   it('disconnect succeeds even when Twilio fails to clear the SmsUrl', async () => {
-    const s = await setup();
-    await s.api
-      .put(s.path)
-      .send({ ...s.body, configureWebhook: true })
-      .expect(200);
+    const s = await connectedWithWebhook();
     ctx.twilio.failNext(5, { status: 500 }, { pathIncludes: s.account.sid });
     await s.api.delete(s.path).expect(204);
     expect(await channelCount(s.chatbotId)).toBe(0);
+  });
+
+  it('disconnect after an encryption-key change (the token no longer decrypts): 204, credentials gone, the SmsUrl left and reported', async () => {
+    const s = await connectedWithWebhook();
+    // What a restart with a new CREDENTIALS_ENCRYPTION_KEY and no previous keys sees: a
+    // ciphertext (valid, bound to its row) under a key this instance does not have.
+    const db = ctx.t.running.app.get(DataSource);
+    const lostKey = randomBytes(32);
+    const [{ id }] = await db.query('SELECT id FROM sms_channels WHERE chatbot_id = $1', [
+      s.chatbotId,
+    ]);
+    const foreign = new CredentialCipher({ encryptionKeys: { current: lostKey, previous: [] } });
+    await db.query('UPDATE sms_channels SET auth_token_encrypted = $1 WHERE id = $2', [
+      foreign.encrypt(new Secret(s.account.authToken), authTokenAad(id)),
+      id,
+    ]);
+    const logsBefore = ctx.t.logs.length;
+
+    await s.api.delete(s.path).expect(204);
+    expect(await channelCount(s.chatbotId)).toBe(0);
+    // Clearing the number's URL needed the token: best effort, so it still points at us...
+    const number = ctx.twilio.numbers(s.account.sid).find((n) => n.phoneNumber === s.phoneNumber);
+    expect(number?.smsUrl).toBe(WEBHOOK_URL);
+    // ...and the log (and Sentry, as a warning) says why, naming the key id and never the token.
+    const logs = ctx.t.logs.slice(logsBefore).join('');
+    expect(logs).toContain("Could not clear the number's SmsUrl in Twilio after disconnect");
+    expect(logs).toContain(`key ${keyIdOf(lostKey)} is not configured`);
+    expect(logs).not.toContain(s.account.authToken);
+    await s.api.delete(s.path).expect(404);
   });
 
   it('disconnect leaves an SmsUrl we did not set alone', async () => {

@@ -13,6 +13,8 @@ export interface AppConfig {
   port: number;
   /** Unset: the embedded PGlite database is used. */
   databaseUrl: string | null;
+  /** How long the API waits at start for a DATABASE_URL that refuses connections or is starting up. */
+  databaseWaitSeconds: number;
   pgliteDataDir: string;
   /** Current key first; previous keys are accepted for decryption only. */
   encryptionKeys: { current: Buffer; previous: Buffer[]; generatedAt?: string };
@@ -129,6 +131,27 @@ function parseUrl(name: string, raw: string, protocols: string[]): string {
   return raw.replace(/\/+$/, '');
 }
 
+/**
+ * Sentry's own DSN grammar (@sentry/core's dsnFromString): protocol, public key, host, optional
+ * port and path, a numeric project id. The SDK prints a DSN it cannot parse to stderr, so
+ * src/instrument.ts hands it only a DSN that passes this.
+ */
+const SENTRY_DSN =
+  /^(https?):\/\/\w+(?::\w*)?@(?:\[[:.%\w]+\]|[\w.-]+)(?::\d+)?\/(?:[^?#]*\/)?\d+[^/]*$/;
+
+export const isSentryDsn = (raw: string): boolean => SENTRY_DSN.test(raw);
+
+/** Never echoes the value: a DSN is a credential for the project's ingest endpoint. */
+function parseSentryDsn(raw: string): string {
+  if (!isSentryDsn(raw)) {
+    throw new ConfigError(
+      'SENTRY_DSN',
+      'must be a Sentry DSN such as https://PUBLIC_KEY@o0.ingest.sentry.io/PROJECT_ID (value not shown)',
+    );
+  }
+  return raw;
+}
+
 /** Decodes one base64 key; never echoes the value in the error. */
 export function decodeKey(name: string, raw: string): Buffer {
   const trimmed = raw.trim();
@@ -180,9 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     env.TWILIO_API_BASE_URL || 'https://api.twilio.com',
     ['http:', 'https:'],
   );
-  const sentryDsn = env.SENTRY_DSN
-    ? parseUrl('SENTRY_DSN', env.SENTRY_DSN, ['http:', 'https:'])
-    : null;
+  const sentryDsn = env.SENTRY_DSN ? parseSentryDsn(env.SENTRY_DSN) : null;
   const agentProvider = (env.AGENT_PROVIDER || 'local') as AgentProvider;
   if (!['local', 'openai'].includes(agentProvider)) {
     throw new ConfigError('AGENT_PROVIDER', 'must be "local" or "openai"');
@@ -213,6 +234,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     nodeEnv,
     port,
     databaseUrl,
+    databaseWaitSeconds: parseInteger(env, 'DATABASE_WAIT_SECONDS', 30, 0, 3600),
     pgliteDataDir,
     encryptionKeys: loadEncryptionKeys(env, nodeEnv, dataDir),
     publicBaseUrl,

@@ -296,13 +296,24 @@ async function spawnApp(options: AppProcessOptions, port: number): Promise<AppPr
   }
 }
 
-// ---- the operator CLI --------------------------------------------------------------------------
+export interface ProcessRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
 
-export function runCli(args: string[], databaseUrl: string, timeoutMs = 120_000): Promise<string> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [...TS_NODE, 'src/cli.ts', ...args], {
+/** Runs a script of ours (`src/main.ts`, `src/cli.ts`) to its exit; SIGKILL after `timeoutMs`. */
+function runScript(
+  script: string,
+  args: string[],
+  options: Omit<AppProcessOptions, 'readyTimeoutMs'>,
+  timeoutMs: number,
+): Promise<ProcessRun> {
+  return new Promise((resolveRun) => {
+    const child = spawn(process.execPath, [...TS_NODE, script, ...args], {
       cwd: REPO_ROOT,
-      env: childEnv({ name: 'cli', databaseUrl, twilioApiBaseUrl: 'http://127.0.0.1:9' }, 0),
+      env: childEnv(options, 0) as NodeJS.ProcessEnv,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     track(child);
@@ -313,10 +324,39 @@ export function runCli(args: string[], databaseUrl: string, timeoutMs = 120_000)
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
-      if (code === 0) resolveRun(stdout);
-      else reject(new Error(`cli ${args.join(' ')} failed (${code ?? signal}): ${stderr}`));
+      resolveRun({ code, signal, stdout, stderr });
     });
   });
+}
+
+/**
+ * Runs `src/main.ts` until it exits by itself, for starts that must be refused; SIGKILL after
+ * `timeoutMs` (then `code` is null and the test sees a process that started when it should not).
+ */
+export function runUntilExit(
+  options: Omit<AppProcessOptions, 'name' | 'readyTimeoutMs'>,
+  timeoutMs = 60_000,
+): Promise<ProcessRun> {
+  return runScript('src/main.ts', [], { name: 'refused', ...options }, timeoutMs);
+}
+
+// ---- the operator CLI --------------------------------------------------------------------------
+
+export async function runCli(
+  args: string[],
+  databaseUrl: string,
+  timeoutMs = 120_000,
+): Promise<string> {
+  const run = await runScript(
+    'src/cli.ts',
+    args,
+    { name: 'cli', databaseUrl, twilioApiBaseUrl: 'http://127.0.0.1:9' },
+    timeoutMs,
+  );
+  if (run.code !== 0) {
+    throw new Error(`cli ${args.join(' ')} failed (${run.code ?? run.signal}): ${run.stderr}`);
+  }
+  return run.stdout;
 }
 
 export async function createOrganization(

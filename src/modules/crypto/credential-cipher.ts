@@ -10,7 +10,8 @@ import { Secret } from './secret';
 
 export type EncryptedValue = string & { readonly __encrypted: unique symbol };
 
-const VERSION = 'v1';
+export const CIPHERTEXT_VERSION = 'v1';
+const VERSION = CIPHERTEXT_VERSION;
 /** GCM's full 128-bit tag; a shorter one would let a forger try far fewer guesses. */
 const AUTH_TAG_BYTES = 16;
 
@@ -66,6 +67,11 @@ export class CredentialCipher {
     } catch {
       throw new DecryptionError('authentication failed');
     }
+  }
+
+  /** True when a ciphertext naming this key id can be decrypted here. */
+  hasKey(keyId: string): boolean {
+    return this.keys.has(keyId);
   }
 
   /** True when the value was written under an older key and should be re-encrypted. */

@@ -8,7 +8,6 @@ import { UpdateDeliveryStatusUseCase } from './delivery/update-delivery-status.u
 import { ReceiveInboundSmsUseCase } from './inbound/receive-inbound-sms.use-case';
 import { SendSmsReplyUseCase } from './replies/send-sms-reply.use-case';
 import { SmsWorkers } from './replies/sms-workers';
-import { SmsErrorReporter } from './sms-error-reporter';
 import { TwilioSignatureGuard } from './webhooks/twilio-signature.guard';
 import { TwilioWebhookController } from './webhooks/twilio-webhook.controller';
 
@@ -22,7 +21,6 @@ import { TwilioWebhookController } from './webhooks/twilio-webhook.controller';
     UpdateDeliveryStatusUseCase,
     SendSmsReplyUseCase,
     SmsDeliveryService,
-    SmsErrorReporter,
     SmsWorkers,
   ],
 })
