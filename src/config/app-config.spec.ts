@@ -80,6 +80,36 @@ describe('loadConfig', () => {
     expect(error.message.split('\n')).toHaveLength(1);
   });
 
+  it('accepts Sentry DSNs as the SDK parses them, and refuses others without echoing them', () => {
+    for (const dsn of [
+      'https://0123abcd@o1.ingest.sentry.io/42',
+      'http://publickey@127.0.0.1:9000/1',
+      'https://key@sentry.example.com/prefix/path/7',
+    ]) {
+      expect(loadConfig({ ...base, SENTRY_DSN: dsn }).sentryDsn).toBe(dsn);
+    }
+    for (const dsn of [
+      'https://o1.ingest.sentry.io/42', // no public key
+      'https://secretkey@o1.ingest.sentry.io', // no project
+      'https://secretkey@o1.ingest.sentry.io/project',
+      'ftp://secretkey@o1.ingest.sentry.io/42',
+      'secretkey',
+    ]) {
+      const error = failure({ ...base, SENTRY_DSN: dsn });
+      expect(error.variable).toBe('SENTRY_DSN');
+      expect(error.message).not.toContain(dsn);
+      expect(error.message).not.toContain('secretkey');
+    }
+  });
+
+  it('waits 30 s for DATABASE_URL by default; DATABASE_WAIT_SECONDS changes it', () => {
+    expect(loadConfig(base).databaseWaitSeconds).toBe(30);
+    expect(loadConfig({ ...base, DATABASE_WAIT_SECONDS: '0' }).databaseWaitSeconds).toBe(0);
+    expect(failure({ ...base, DATABASE_WAIT_SECONDS: 'soon' }).variable).toBe(
+      'DATABASE_WAIT_SECONDS',
+    );
+  });
+
   it('never echoes key material in the error', () => {
     const badKey = randomBytes(31).toString('base64');
     const error = failure({ CREDENTIALS_ENCRYPTION_KEY: badKey });
