@@ -108,7 +108,7 @@ export interface RecordedMessage {
   errorCode: number | null;
   errorMessage: string | null;
   numSegments: number;
-  /** Date.now() when the create request was processed. */
+  /** When the create request was processed, on Twilio's clock (see clockSkewMs). */
   receivedAt: number;
   updatedAt: number;
   sentAt: number | null;
@@ -121,6 +121,7 @@ export interface RecordedMessage {
 export type FaultKind = 'error' | 'delay' | 'drop';
 
 export interface RecordedRequest {
+  /** Date.now() when the request arrived (the test's clock, not Twilio's). */
   at: number;
   method: string;
   path: string;
@@ -177,13 +178,18 @@ export interface InboundMessageOptions {
   extra?: Record<string, string>;
   /** URL to sign; default the number's sms_url. */
   url?: string;
-  /** Where to actually send it, when the signed (public) URL is not reachable from tests. */
+  /**
+   * Where to actually send it, when the signed (public) URL is not reachable from tests. Without
+   * a query string of its own it gets the signed URL's: Twilio requests the exact URL it signed.
+   */
   deliverTo?: string;
 }
 
 export interface StatusCallbackOptions {
   errorCode?: number;
+  /** URL to sign; default the message's StatusCallback (query string included). */
   url?: string;
+  /** As InboundMessageOptions.deliverTo. */
   deliverTo?: string;
 }
 
@@ -261,6 +267,11 @@ export class TwilioDouble {
   private readonly server: http.Server;
   private readonly numberProps: Set<string>;
 
+  /** Twilio's clock minus ours; see setClockSkew. */
+  private clockSkewMs = 0;
+  /** See setListLag. */
+  private listLagMs = 0;
+
   private constructor(private readonly spec: OpenApiIndex) {
     this.numberProps = new Set(spec.schemaProperties('api.v2010.account.incoming_phone_number'));
     this.server = http.createServer((req, res) => void this.handle(req, res));
@@ -270,8 +281,11 @@ export class TwilioDouble {
     });
   }
 
-  static async start(options: { specPath?: string } = {}): Promise<TwilioDouble> {
+  static async start(
+    options: { specPath?: string; clockSkewMs?: number } = {},
+  ): Promise<TwilioDouble> {
     const double = new TwilioDouble(OpenApiIndex.load(options.specPath));
+    double.setClockSkew(options.clockSkewMs ?? 0);
     await new Promise<void>((resolve, reject) => {
       double.server.once('error', reject);
       double.server.listen(0, '127.0.0.1', () => resolve());
@@ -305,13 +319,36 @@ export class TwilioDouble {
     this.clearTimers();
   }
 
+  /**
+   * Runs Twilio's clock `ms` ahead of ours (negative: behind), as a real Twilio's may be: every
+   * date it renders (`date_created`, `date_sent`, `date_updated`), the `DateSent` list filters and
+   * the HTTP `Date` header of its answers come from that clock.
+   */
+  setClockSkew(ms: number): void {
+    this.clockSkewMs = ms;
+  }
+
+  /**
+   * Messages created less than `ms` ago are not listed yet (a fetch by SID still finds them):
+   * Twilio's list may lag its creates, the window in which a send whose answer was lost cannot
+   * be found by listing.
+   */
+  setListLag(ms: number): void {
+    this.listLagMs = ms;
+  }
+
+  /** Twilio's clock. */
+  now(): number {
+    return Date.now() + this.clockSkewMs;
+  }
+
   // ---- state ---------------------------------------------------------------
 
   addAccount(options: AddAccountOptions = {}): AccountCredentials {
     const sid = options.sid ?? randomSid('AC');
     if (!/^AC[0-9a-fA-F]{32}$/.test(sid)) throw new Error(`Invalid account SID ${sid}`);
     if (this.accounts.has(sid)) throw new Error(`Account ${sid} already exists`);
-    const now = Date.now();
+    const now = this.now();
     const account: AccountState = {
       sid,
       authToken: options.authToken ?? randomBytes(16).toString('hex'),
@@ -331,7 +368,7 @@ export class TwilioDouble {
     patch: Partial<Pick<AccountState, 'status' | 'type' | 'friendlyName' | 'authToken'>>,
   ): AccountState {
     const account = this.requireAccount(sid);
-    Object.assign(account, patch, { dateUpdated: Date.now() });
+    Object.assign(account, patch, { dateUpdated: this.now() });
     return { ...account };
   }
 
@@ -385,7 +422,7 @@ export class TwilioDouble {
   setMessageStatus(sid: string, status: MessageStatus, errorCode?: number): RecordedMessage {
     const message = this.message(sid);
     if (!message) throw new Error(`No message ${sid}`);
-    const now = Date.now();
+    const now = this.now();
     message.status = status;
     message.updatedAt = now;
     if (errorCode !== undefined) {
@@ -675,7 +712,7 @@ export class TwilioDouble {
     const status = first(ctx.form, 'Status') as AccountStatus | undefined;
     if (friendlyName !== undefined) ctx.account.friendlyName = friendlyName;
     if (status !== undefined) ctx.account.status = status;
-    ctx.account.dateUpdated = Date.now();
+    ctx.account.dateUpdated = this.now();
     return { status: 200, body: this.renderAccount(ctx.account) };
   }
 
@@ -804,7 +841,7 @@ export class TwilioDouble {
     const rejection = this.rejections.find((r) => r.to === undefined || r.to === to);
     if (rejection) return errorResult(rejection);
 
-    const now = Date.now();
+    const now = this.now();
     const message: RecordedMessage = {
       sid: randomSid(mediaUrls.length > 0 ? 'MM' : 'SM'),
       accountSid: account.sid,
@@ -843,10 +880,12 @@ export class TwilioDouble {
     const before = first(ctx.query, 'DateSent<');
     const after = first(ctx.query, 'DateSent>');
     const dateFiltered = on !== undefined || before !== undefined || after !== undefined;
+    const listedBefore = this.now() - this.listLagMs;
     const items = this.messages
       .filter(
         (m) =>
           !m.deleted &&
+          m.receivedAt <= listedBefore &&
           m.accountSid === ctx.account.sid &&
           (to === undefined || m.to === to) &&
           (from === undefined || m.from === from) &&
@@ -873,7 +912,7 @@ export class TwilioDouble {
       }
       if (body === '') m.body = '';
       if (status === 'canceled') m.status = 'canceled';
-      m.updatedAt = Date.now();
+      m.updatedAt = this.now();
       return { status: 200, body: renderMessage(m) };
     });
   }
@@ -947,7 +986,7 @@ export class TwilioDouble {
         resource[prop] = value;
       }
     }
-    resource.date_updated = rfc2822(Date.now());
+    resource.date_updated = rfc2822(this.now());
   }
 
   private newNumberResource(
@@ -956,7 +995,7 @@ export class TwilioDouble {
     capabilities: Capabilities,
   ): NumberResource {
     const sid = randomSid('PN');
-    const now = rfc2822(Date.now());
+    const now = rfc2822(this.now());
     // Defaults mirror the document's example of a freshly bought number.
     return {
       account_sid: accountSid,
@@ -1066,6 +1105,8 @@ export class TwilioDouble {
     if (res.destroyed) return; // The client gave up (e.g. its timeout fired first).
     const headers: Record<string, string> = {
       'Twilio-Request-Id': randomSid('RQ'),
+      // Node would stamp its own clock; Twilio's answer carries Twilio's.
+      Date: new Date(this.now()).toUTCString(),
       ...result.headers,
     };
     if (result.body === undefined) {
@@ -1091,11 +1132,7 @@ export class TwilioDouble {
       signedUrl,
       method === 'GET' ? {} : params,
     );
-    const target = deliverTo
-      ? method === 'GET'
-        ? appendQuery(deliverTo, params)
-        : deliverTo
-      : signedUrl;
+    const target = deliverTo ? withQueryOf(deliverTo, signedUrl) : signedUrl;
     const response = await fetch(target, {
       method,
       headers: {
@@ -1219,6 +1256,13 @@ function toRecord(bag: ParamBag): Params {
   const out: Params = {};
   for (const [name, values] of bag) out[name] = values.length === 1 ? values[0] : [...values];
   return out;
+}
+
+/** `target`, with `signed`'s query string unless it has one of its own. */
+function withQueryOf(target: string, signed: string): string {
+  const u = new URL(target);
+  if (!u.search) u.search = new URL(signed).search;
+  return u.toString();
 }
 
 function appendQuery(url: string, params: Record<string, string>): string {

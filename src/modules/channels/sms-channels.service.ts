@@ -11,6 +11,12 @@ import { SmsChannel } from './sms-channel.entity';
 
 export const WEBHOOK_PATH = '/api/webhooks/twilio/sms';
 export const STATUS_CALLBACK_PATH = '/api/webhooks/twilio/sms/status';
+/**
+ * The query parameter of our StatusCallback URLs naming the outbound message: Twilio posts to the
+ * exact URL and signs it, query included, so a callback that beats Messages.create's answer still
+ * finds its message.
+ */
+export const STATUS_CALLBACK_MESSAGE_ID = 'messageId';
 
 const TOKEN_CACHE_TTL_MS = 5 * 60_000;
 const TOKEN_CACHE_MAX = 10_000;
@@ -58,8 +64,9 @@ export class SmsChannelsService {
     return `${this.config.publicBaseUrl}${WEBHOOK_PATH}`;
   }
 
-  get statusCallbackUrl(): string {
-    return `${this.config.publicBaseUrl}${STATUS_CALLBACK_PATH}`;
+  statusCallbackUrlFor(messageId: string): string {
+    const query = new URLSearchParams({ [STATUS_CALLBACK_MESSAGE_ID]: messageId });
+    return `${this.config.publicBaseUrl}${STATUS_CALLBACK_PATH}?${query}`;
   }
 
   findForChatbot(organizationId: string, chatbotId: string): Promise<SmsChannel | null> {

@@ -7,11 +7,33 @@ import { toTwilioApiError } from './twilio-api.error';
 const TWILIO_ORIGIN = 'https://api.twilio.com';
 
 /**
+ * Twilio's clock, as the `Date` header of its latest answer tells it, carried forward on our
+ * monotonic clock. It is a lower bound of Twilio's time now: the header has whole seconds, and the
+ * answer left Twilio before we read it. Lets us compare our own elapsed times with the dates
+ * Twilio renders (`date_created`) without trusting our wall clock to agree with Twilio's.
+ */
+export class TwilioClock {
+  private seen: { date: number; at: number } | null = null;
+
+  observe(dateHeader: unknown): void {
+    const date = typeof dateHeader === 'string' ? Date.parse(dateHeader) : Number.NaN;
+    if (Number.isFinite(date)) this.seen = { date, at: performance.now() };
+  }
+
+  /** Twilio's time now, at least; null before Twilio answered anything with a Date. */
+  now(): number | null {
+    return this.seen && this.seen.date + (performance.now() - this.seen.at);
+  }
+}
+
+/**
  * The SDK's own RequestClient, with the API origin swapped for TWILIO_API_BASE_URL (the Twilio
  * test double in tests, a proxy in some deployments) and an explicit timeout. The SDK's automatic
  * 429 retry stays off: our reply jobs own retrying, so a send is never repeated behind our back.
  */
 export class TwilioRequestClient extends twilio.RequestClient {
+  readonly clock = new TwilioClock();
+
   constructor(
     private readonly apiBaseUrl: string,
     timeoutMs: number,
@@ -25,6 +47,7 @@ export class TwilioRequestClient extends twilio.RequestClient {
         ? opts.uri
         : opts.uri.replace(TWILIO_ORIGIN, this.apiBaseUrl);
     const response = await super.request<TData>({ ...opts, uri });
+    this.clock.observe(response.headers?.date);
     // The SDK's RestException drops the headers; keep Retry-After so the retry can honour it.
     const retryAfter = Number.parseInt(String(response.headers?.['retry-after'] ?? ''), 10);
     if (response.statusCode >= 400 && Number.isFinite(retryAfter)) {

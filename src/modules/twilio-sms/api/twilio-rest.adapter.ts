@@ -41,6 +41,16 @@ export interface TwilioMessageRef {
   status: string;
 }
 
+/** How long ago, on a clock we trust for intervals (the database's), we first tried a send. */
+export interface SinceAttempt {
+  ms: number;
+  /** performance.now() just before `ms` was read. */
+  measuredAt: number;
+}
+
+/** date_created has whole seconds; a little more for the database's own rounding. */
+const DATE_CREATED_SLACK_MS = 2_000;
+
 @Injectable()
 export class TwilioRestAdapter {
   private readonly httpClient: TwilioRequestClient;
@@ -101,19 +111,24 @@ export class TwilioRestAdapter {
 
   /**
    * After an ambiguous failure (timeout, reset): did Twilio create the message anyway? Looks for a
-   * message from→to with the same body created since `since` (less a little clock skew).
+   * message from→to with the same body that Twilio created after our first attempt. The attempt's
+   * time is translated into Twilio's clock (its answers' Date header, less the time elapsed since
+   * the attempt), so no two clocks need to agree; only date_created's whole seconds need slack.
    */
   async findSentMessage(
     credentials: TwilioCredentials,
     sms: OutboundSms,
-    since: Date,
+    sinceAttempt: SinceAttempt,
     excludeSids: (sids: string[]) => Promise<Set<string>> = async () => new Set(),
   ): Promise<TwilioMessageRef | null> {
     // No DateSent filter: a message still queued has no date_sent yet. Twilio lists newest first.
     const messages = await this.call(credentials, (client) =>
       client.messages.list({ to: sms.to, from: sms.from, limit: 20 }),
     );
-    const earliest = since.getTime() - 5_000;
+    // Without a Date header (never seen from Twilio) our own clock is the best guess.
+    const twilioNow = this.httpClient.clock.now() ?? Date.now();
+    const elapsed = sinceAttempt.ms + (performance.now() - sinceAttempt.measuredAt);
+    const earliest = twilioNow - elapsed - DATE_CREATED_SLACK_MS;
     const candidates = messages.filter(
       (message) => message.body === sms.body && message.dateCreated.getTime() >= earliest,
     );

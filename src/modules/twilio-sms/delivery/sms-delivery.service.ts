@@ -1,12 +1,17 @@
 /**
  * Sends one stored outbound message through the channel's Twilio account, exactly once:
- * - the message row exists before the send, and Twilio's SID is stored as soon as Twilio answers;
- * - `send_attempted_at` is set before calling Twilio. If a later attempt finds it set and no SID
- *   (timeout, reset, crash), it first asks Twilio whether the message was created, and adopts it;
+ * - the message row exists before the send, and Twilio's SID is stored as soon as Twilio answers
+ *   (or as soon as a status callback names it: its StatusCallback URL carries our message id);
+ * - `send_attempted_at` is set before calling Twilio, and kept from the first attempt that may
+ *   have reached Twilio. If a later attempt finds it set and no SID (timeout, reset, crash), it
+ *   first asks Twilio whether the message was created since, and adopts it;
  * - failures that certainly reached no Twilio state (connection refused, 5xx, 429) clear the mark
- *   and are retried by the job with backoff; permanent Twilio errors fail at once with the reason.
+ *   and are retried by the job with backoff; permanent Twilio errors fail at once with the reason;
+ * - a stored SID is never replaced: if Twilio created a second message for the same row anyway,
+ *   the first stays and the second is reported.
  */
 import { Injectable } from '@nestjs/common';
+import { performance } from 'node:perf_hooks';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { PreparedStatement, PreparedStatements } from '../../../database/prepared-statements';
@@ -15,7 +20,7 @@ import { SmsChannelsService } from '../../channels/sms-channels.service';
 import { DELIVERY_RANK } from '../../inbox/message.entity';
 import { TwilioApiError } from '../api/twilio-api.error';
 import { OutboundSms, TwilioMessageRef, TwilioRestAdapter } from '../api/twilio-rest.adapter';
-import { SmsErrorReporter } from '../sms-error-reporter';
+import { SmsErrorContext, SmsErrorReporter } from '../sms-error-reporter';
 
 interface OutboundRow {
   id: string;
@@ -43,15 +48,25 @@ const LOAD_OUTBOUND: PreparedStatement = {
     WHERE m.id = $1 AND m.direction = 'outbound'`,
 };
 
+/**
+ * The first attempt that may have reached Twilio is the one a later lookup must reach back to: an
+ * earlier mark stays until a failure proves Twilio created nothing.
+ */
 const MARK_ATTEMPTED: PreparedStatement = {
   name: 'sms-delivery-attempted',
-  text: `UPDATE messages SET send_attempted_at = now(), delivery_status = 'sending', delivery_rank = $2, updated_at = now()
+  text: `UPDATE messages SET send_attempted_at = COALESCE(send_attempted_at, now()),
+      delivery_status = 'sending', delivery_rank = GREATEST(delivery_rank, $2), updated_at = now()
     WHERE id = $1 AND twilio_sid IS NULL`,
 };
 
+/** Time since that attempt on the database's clock, the one that set it. */
+const SINCE_ATTEMPT = `SELECT (extract(epoch FROM now() - send_attempted_at) * 1000)::float8 AS ms
+  FROM messages WHERE id = $1 AND send_attempted_at IS NOT NULL`;
+
 /**
- * Stores Twilio's SID, keeping the furthest status (a status callback may have come first), and
- * the channel's last outbound time, at most once a second (as the webhook does for inbound).
+ * Stores Twilio's SID unless the row already names another one (never overwritten), keeping the
+ * furthest status (a status callback may have come first), and the channel's last outbound time,
+ * at most once a second (as the webhook does for inbound). Answers whether the row holds our SID.
  */
 const MARK_SENT: PreparedStatement = {
   name: 'sms-delivery-sent',
@@ -59,11 +74,25 @@ const MARK_SENT: PreparedStatement = {
       UPDATE messages SET twilio_sid = $2,
         delivery_status = CASE WHEN delivery_rank < $4 THEN $3 ELSE delivery_status END,
         delivery_rank = GREATEST(delivery_rank, $4), updated_at = now()
-      WHERE id = $1
+      WHERE id = $1 AND (twilio_sid IS NULL OR twilio_sid = $2)
+      RETURNING id
+    ),
+    channel AS (
+      UPDATE sms_channels SET last_outbound_at = now()
+      WHERE id = $5 AND (last_outbound_at IS NULL OR last_outbound_at < now() - interval '1 second')
     )
-    UPDATE sms_channels SET last_outbound_at = now()
-    WHERE id = $5 AND (last_outbound_at IS NULL OR last_outbound_at < now() - interval '1 second')`,
+    SELECT EXISTS (SELECT 1 FROM sent) AS stored`,
 };
+
+/** Twilio holds two messages for one row of ours: the customer got the text twice. */
+export class DuplicateSendError extends Error {
+  constructor(keptSid: string, extraSid: string) {
+    super(
+      `Twilio created a second message (${extraSid}) for a reply already sent as ${keptSid}; kept ${keptSid}`,
+    );
+    this.name = 'DuplicateSendError';
+  }
+}
 
 @Injectable()
 export class SmsDeliveryService {
@@ -96,14 +125,18 @@ export class SmsDeliveryService {
       to: message.customer_number,
       from: channel.phoneNumber,
       body: message.body,
-      statusCallback: this.channels.statusCallbackUrl,
+      statusCallback: this.channels.statusCallbackUrlFor(messageId),
     };
     try {
-      if (message.send_attempted_at) {
+      const measuredAt = performance.now();
+      const [attempt] = message.send_attempted_at
+        ? await this.dataSource.query<{ ms: number }[]>(SINCE_ATTEMPT, [messageId])
+        : [];
+      if (attempt) {
         const existing = await this.twilio.findSentMessage(
           credentials,
           sms,
-          new Date(message.send_attempted_at),
+          { ms: attempt.ms, measuredAt },
           async (sids) =>
             new Set(
               (
@@ -114,10 +147,11 @@ export class SmsDeliveryService {
               ).map((row: { twilio_sid: string }) => row.twilio_sid),
             ),
         );
-        if (existing) return await this.markSent(messageId, channel.id, existing);
+        if (existing) return await this.markSent(messageId, channel.id, existing, context);
       }
       await this.statements.query(MARK_ATTEMPTED, [messageId, DELIVERY_RANK.sending]);
-      await this.markSent(messageId, channel.id, await this.twilio.createMessage(credentials, sms));
+      const created = await this.twilio.createMessage(credentials, sms);
+      await this.markSent(messageId, channel.id, created, context);
     } catch (error) {
       if (!(error instanceof TwilioApiError)) throw error;
       if (!error.ambiguous) {
@@ -142,9 +176,25 @@ export class SmsDeliveryService {
     messageId: string,
     channelId: string,
     sent: TwilioMessageRef,
+    context: SmsErrorContext,
   ): Promise<void> {
     const rank = DELIVERY_RANK[sent.status] ?? DELIVERY_RANK.queued;
-    await this.statements.query(MARK_SENT, [messageId, sent.sid, sent.status, rank, channelId]);
+    const [{ stored }] = await this.statements.query<{ stored: boolean }>(MARK_SENT, [
+      messageId,
+      sent.sid,
+      sent.status,
+      rank,
+      channelId,
+    ]);
+    if (stored) return;
+    // Read after the update settled: a concurrent run's SID committed meanwhile is seen here.
+    const [row] = await this.dataSource.query<{ twilio_sid: string | null }[]>(
+      'SELECT twilio_sid FROM messages WHERE id = $1',
+      [messageId],
+    );
+    if (row?.twilio_sid) {
+      this.reporter.capture(new DuplicateSendError(row.twilio_sid, sent.sid), context, 'warning');
+    }
   }
 
   private async markFailed(messageId: string, code: number | null, reason: string): Promise<void> {

@@ -1,7 +1,9 @@
 /**
  * Twilio's status callbacks for messages we sent. They repeat, arrive late and out of order, or
  * name SIDs we never stored: every case is harmless because a status may only move forward
- * (delivery_rank) and the update is scoped to the signing channel's chatbot.
+ * (delivery_rank) and the update is scoped to the signing channel's chatbot. One may also come
+ * before Messages.create answered us (or instead of the answer, when it was lost): its URL names
+ * our message, so the SID is stored from the callback and the status applies.
  */
 import { Injectable } from '@nestjs/common';
 import { PreparedStatement, PreparedStatements } from '../../../database/prepared-statements';
@@ -12,6 +14,7 @@ import { describeTwilioErrorCode } from '../sms-text';
 
 const FAILED = new Set(['failed', 'undelivered']);
 const MESSAGE_SID = /^(SM|MM)[0-9a-fA-F]{32}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_INT4 = 2_147_483_647;
 
 export class DeliveryFailure extends Error {
@@ -35,6 +38,21 @@ const UPDATE_DELIVERY_STATUS: PreparedStatement = {
     RETURNING m.id`,
 };
 
+/**
+ * A callback for a message whose SID we do not hold yet: the message its URL names takes the SID,
+ * unless it already holds one (never overwritten: see SmsDeliveryService) or another message does.
+ * Only a message we tried to send can have one.
+ */
+const STORE_SID_FROM_CALLBACK: PreparedStatement = {
+  name: 'store-sms-sid-from-callback',
+  text: `UPDATE messages m SET twilio_sid = $1, updated_at = now()
+    FROM conversations c
+    WHERE m.id = $2 AND m.twilio_sid IS NULL AND m.send_attempted_at IS NOT NULL
+      AND m.direction = 'outbound' AND c.id = m.conversation_id AND c.chatbot_id = $3
+      AND NOT EXISTS (SELECT 1 FROM messages taken WHERE taken.twilio_sid = $1)
+    RETURNING m.id`,
+};
+
 @Injectable()
 export class UpdateDeliveryStatusUseCase {
   constructor(
@@ -43,9 +61,11 @@ export class UpdateDeliveryStatusUseCase {
     private readonly reporter: SmsErrorReporter,
   ) {}
 
+  /** `messageId`: our message's id from the StatusCallback URL's query, when it has one. */
   async execute(
     channel: WebhookChannel,
     params: Record<string, string | string[]>,
+    messageId?: unknown,
   ): Promise<{ updated: boolean }> {
     const sid = String(params.MessageSid ?? '');
     const status = String(params.MessageStatus ?? '').toLowerCase();
@@ -62,14 +82,18 @@ export class UpdateDeliveryStatusUseCase {
     const reason = failed
       ? describeTwilioErrorCode(code, `Twilio reported the message as ${status}`)
       : null;
-    const rows = await this.statements.query<{ id: string }>(UPDATE_DELIVERY_STATUS, [
-      sid,
-      status,
-      rank,
-      code,
-      reason,
-      channel.chatbotId,
-    ]);
+    const values = [sid, status, rank, code, reason, channel.chatbotId];
+    let rows = await this.statements.query<{ id: string }>(UPDATE_DELIVERY_STATUS, values);
+    if (rows.length === 0 && typeof messageId === 'string' && UUID.test(messageId)) {
+      const stored = await this.statements.query(STORE_SID_FROM_CALLBACK, [
+        sid,
+        messageId,
+        channel.chatbotId,
+      ]);
+      if (stored.length > 0) {
+        rows = await this.statements.query<{ id: string }>(UPDATE_DELIVERY_STATUS, values);
+      }
+    }
     const updated = rows.length > 0;
     if (updated && failed) {
       await this.channels.recordError(channel.id, reason as string);

@@ -1,4 +1,4 @@
-import { Body, Controller, Header, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, Header, HttpCode, Post, Query, Req, UseGuards } from '@nestjs/common';
 import {
   ApiBody,
   ApiConsumes,
@@ -6,10 +6,12 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiProduces,
+  ApiQuery,
   ApiSecurity,
   ApiTags,
 } from '@nestjs/swagger';
 import { ApiErrors } from '../../../common/errors/api-errors.decorator';
+import { STATUS_CALLBACK_MESSAGE_ID } from '../../channels/sms-channels.service';
 import { Public } from '../../../common/auth/auth.decorators';
 import { UpdateDeliveryStatusUseCase } from '../delivery/update-delivery-status.use-case';
 import {
@@ -92,7 +94,14 @@ export class TwilioWebhookController {
   @ApiOperation({
     summary: "Twilio's status callback for messages we sent",
     description:
-      'Set as StatusCallback on every message we send; updates delivery status, never backwards.',
+      'Set as StatusCallback on every message we send, with our message id in the query string (Twilio posts to, and signs, that exact URL). ' +
+      'Updates the delivery status, never backwards; a callback that arrives before Twilio answered our send stores the SID on the message its URL names.',
+  })
+  @ApiQuery({
+    name: STATUS_CALLBACK_MESSAGE_ID,
+    required: false,
+    description: 'Our outbound message, as we wrote it into the StatusCallback URL',
+    schema: { type: 'string', format: 'uuid', example: '3f0b6a9e-8d0c-4c1e-9a51-2b7f5f7f2f10' },
   })
   @ApiBody({ schema: STATUS_CALLBACK_PARAMETERS })
   @TwimlOkResponse()
@@ -102,8 +111,9 @@ export class TwilioWebhookController {
   async status(
     @Req() request: SignedRequest,
     @Body() params: Record<string, string | string[]>,
+    @Query(STATUS_CALLBACK_MESSAGE_ID) messageId: unknown,
   ): Promise<string> {
-    await this.updateDeliveryStatus.execute(request.smsChannel!, params);
+    await this.updateDeliveryStatus.execute(request.smsChannel!, params, messageId);
     return EMPTY_TWIML;
   }
 }
