@@ -342,6 +342,8 @@ describe('Twilio faults: clocks that disagree, callbacks before answers', () => 
     const unsubscribe = ctx.twilio.onMessage((message) => {
       if (message.accountSid !== channel.accountSid) return;
       callbacks = (async () => {
+        // After the create is processed: its answer says queued, as Twilio's does.
+        await new Promise((resolve) => setImmediate(resolve));
         const sent = await ctx.twilio.sendStatusCallback(message.sid, 'sent', {
           deliverTo: ctx.t.statusCallbackUrl,
         });

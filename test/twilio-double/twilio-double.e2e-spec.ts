@@ -296,6 +296,38 @@ describe('TwilioDouble driven by the real twilio SDK', () => {
       expect(double.messages).toHaveLength(0);
     });
 
+    it("renders dates, and stamps its answers' Date header, from a skewed clock", async () => {
+      double.setClockSkew(-60_000);
+      try {
+        const created = await send();
+        // date_created has whole seconds: within a second or two of our clock less 60 s.
+        expect(Math.abs(created.dateCreated.getTime() - (Date.now() - 60_000))).toBeLessThan(2_500);
+        const res = await raw('GET', `/Messages/${created.sid}.json`);
+        const date = Date.parse(res.headers.get('date') ?? '');
+        expect(Math.abs(date - (Date.now() - 60_000))).toBeLessThan(2_500);
+        expect(res.body.date_created).toMatch(
+          /^\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} \+0000$/,
+        );
+      } finally {
+        double.setClockSkew(0);
+      }
+    });
+
+    it('with a list lag, lists a message only once it is old enough (a fetch finds it at once)', async () => {
+      double.setListLag(60_000);
+      try {
+        const created = await send();
+        expect(await client().api.messages.list({ to: CUSTOMER, from: NUMBER })).toHaveLength(0);
+        expect((await client().api.messages(created.sid).fetch()).sid).toBe(created.sid);
+        double.setListLag(0);
+        expect(
+          (await client().api.messages.list({ to: CUSTOMER, from: NUMBER })).map((m) => m.sid),
+        ).toEqual([created.sid]);
+      } finally {
+        double.setListLag(0);
+      }
+    });
+
     it('accepts a 1600-character body', async () => {
       await expect(send('x'.repeat(1600))).resolves.toMatchObject({ numSegments: '11' });
     });
@@ -522,6 +554,33 @@ describe('TwilioDouble driven by the real twilio SDK', () => {
       ).toBe(true);
       const fetched = await client().api.messages(created.sid).fetch();
       expect(fetched).toMatchObject({ status: 'undelivered', errorCode: 30003 });
+    });
+
+    it('signs the StatusCallback with its query string, and delivers it there at deliverTo', async () => {
+      const statusCallback = 'https://bot.example.com/twilio/status?messageId=42&x=a%20b';
+      const created = await client().api.messages.create({
+        to: CUSTOMER,
+        from: NUMBER,
+        body: 'hi',
+        statusCallback,
+      });
+      await double.sendStatusCallback(created.sid, 'delivered', {
+        deliverTo: `${receiverUrl}/twilio/status`,
+      });
+      expect(received[0].url).toBe('/twilio/status?messageId=42&x=a%20b');
+      const params = Object.fromEntries(new URLSearchParams(received[0].body));
+      const signature = received[0].headers['x-twilio-signature'] as string;
+      expect(twilio.validateRequest(account.authToken, signature, statusCallback, params)).toBe(
+        true,
+      );
+      expect(
+        twilio.validateRequest(
+          account.authToken,
+          signature,
+          'https://bot.example.com/twilio/status',
+          params,
+        ),
+      ).toBe(false);
     });
   });
 });
