@@ -23,7 +23,9 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { initSentry } from '../src/config/sentry';
-import { keyIdOf } from '../src/modules/crypto/credential-cipher';
+import { authTokenAad } from '../src/modules/channels/sms-channels.service';
+import { CredentialCipher, keyIdOf } from '../src/modules/crypto/credential-cipher';
+import { Secret } from '../src/modules/crypto/secret';
 import { CredentialRotationService } from '../src/modules/crypto/credential-rotation.service';
 import { FakeOpenAiServer, startFakeOpenAiServer } from './support/fake-openai-server';
 import { eventually, randomMessageSid, randomNumber } from './support/sms-fixtures';
@@ -61,6 +63,8 @@ function runCli(args: string[], env: Record<string, string>) {
 describe('secrets never leak', () => {
   const keyA = randomBytes(32);
   const keyB = randomBytes(32);
+  /** A key this instance never gets: a ciphertext under it is what a lost key leaves behind. */
+  const lostKey = randomBytes(32);
   const openAiKey = `sk-proj-${randomBytes(24).toString('base64url')}`;
   /** name → value; everything scanned is searched for each. */
   const secrets = new Map<string, string>();
@@ -72,6 +76,7 @@ describe('secrets never leak', () => {
   for (const [name, key] of [
     ['encryption key A', keyA],
     ['encryption key B', keyB],
+    ['encryption key lost', lostKey],
   ] as const) {
     addSecret(`${name} (base64)`, key.toString('base64'));
     addSecret(`${name} (base64url)`, key.toString('base64url'));
@@ -359,7 +364,7 @@ describe('secrets never leak', () => {
     expect((await inbound(afterRotation, 'After the rotation')).status).toBe(200);
     await twilio.waitForMessages(1, 10_000, (m) => m.to === afterRotation);
 
-    // Disconnect: once with Twilio failing to clear the webhook (logged), once cleanly.
+    // Disconnect: once with Twilio failing to clear the webhook (logged)...
     const second = newAccount('second channel');
     const secondChatbot = await newChatbot();
     expect(
@@ -374,6 +379,31 @@ describe('secrets never leak', () => {
     ).toBe(200);
     twilio.failNext(1, { status: 500 }, { pathIncludes: second.sid });
     expect((await api().delete(channelPath(secondChatbot))).status).toBe(204);
+    // ...once after its token was stored under a key this instance lacks (reported, no token)...
+    const third = newAccount('channel whose token no longer decrypts');
+    const thirdChatbot = await newChatbot();
+    expect(
+      (
+        await api().put(channelPath(thirdChatbot), {
+          accountSid: third.sid,
+          authToken: third.authToken,
+          phoneNumber: third.phoneNumber,
+          configureWebhook: true,
+        })
+      ).status,
+    ).toBe(200);
+    const lost = new CredentialCipher({ encryptionKeys: { current: lostKey, previous: [] } });
+    const [{ id: thirdId }] = await app.running.app
+      .get(DataSource)
+      .query('SELECT id FROM sms_channels WHERE chatbot_id = $1', [thirdChatbot]);
+    await app.running.app
+      .get(DataSource)
+      .query('UPDATE sms_channels SET auth_token_encrypted = $1 WHERE id = $2', [
+        lost.encrypt(new Secret(third.authToken), authTokenAad(thirdId)),
+        thirdId,
+      ]);
+    expect((await api().delete(channelPath(thirdChatbot))).status).toBe(204);
+    // ...and cleanly.
     expect((await api().delete(channelPath(chatbotId))).status).toBe(204);
     expect((await api().get(channelPath(chatbotId))).body.connected).toBe(false);
 
@@ -402,7 +432,9 @@ describe('secrets never leak', () => {
     // The scan looked at real material: each source holds what the flows above produced.
     expect(sources.logs).toContain('SMS flow error');
     expect(sources.logs).toContain('Twilio webhook refused');
-    expect(sources.logs).toContain('could not clear the SmsUrl');
+    expect(sources.logs).toContain("Could not clear the number's SmsUrl");
+    expect(sources['Sentry envelopes']).toContain('SmsUrlNotClearedError');
+    expect(sources['Sentry envelopes']).toContain(`key ${keyIdOf(lostKey)} is not configured`);
     expect(sources['Sentry envelopes']).toContain('"feature":"channels/sms"');
     expect(sources['Sentry envelopes']).toContain('TwilioApiError');
     expect(sources['Sentry envelopes']).toContain('AgentError');
