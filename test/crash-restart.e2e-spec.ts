@@ -54,9 +54,10 @@ describe('crash and restart of an app process', () => {
       twilioApiBaseUrl: twilio.url,
       env: {
         // A job whose worker was killed is handed out again after this (pg-boss expiry); it must
-        // cover a job's two Twilio calls (the app refuses a shorter expiry).
-        REPLY_JOB_EXPIRE_SECONDS: '6',
-        TWILIO_TIMEOUT_MS: '2000',
+        // cover a job's two Twilio calls (the app refuses a shorter expiry), and one call must
+        // outlast the 3 s answer the SIGTERM test holds back.
+        REPLY_JOB_EXPIRE_SECONDS: '9',
+        TWILIO_TIMEOUT_MS: '4000',
         REPLY_RETRY_LIMIT: '10',
         REPLY_WORKER_CONCURRENCY: '8',
       },

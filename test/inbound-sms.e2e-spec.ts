@@ -68,7 +68,6 @@ describe('inbound SMS answered by the agent', () => {
     const [reply] = await ctx.twilio.waitForMessages(1, 10_000, (m) => m.to === customer);
     expect(reply.from).toBe(channel.phoneNumber);
     expect(reply.accountSid).toBe(channel.accountSid);
-    expect(reply.statusCallback).toBe(`${TEST_PUBLIC_BASE_URL}${STATUS}`);
     expect(reply.body.length).toBeGreaterThan(0);
 
     const rows = await eventually(async () => {
@@ -92,6 +91,8 @@ describe('inbound SMS answered by the agent', () => {
     );
     expect(rows[1].delivery_status).toBe('queued');
     expect(rows[1].segments).toBeGreaterThanOrEqual(1);
+    // The status callback URL names the reply, so a callback can find it before its SID is stored.
+    expect(reply.statusCallback).toBe(`${TEST_PUBLIC_BASE_URL}${STATUS}?messageId=${rows[1].id}`);
     const status = await authed(ctx.t.http, channel.apiKey).get(
       `/api/chatbots/${channel.chatbotId}/channels/sms`,
     );
