@@ -34,6 +34,10 @@ export const ERROR_EXAMPLES: Record<ErrorCode, Omit<ErrorBody, 'statusCode' | 'c
     message:
       'This customer opted out of SMS (replied STOP); they can be texted again after they send START',
   },
+  CONTACT_NOT_REPLYABLE: {
+    message:
+      "This sender can't be texted back: it is a short code, an alphanumeric sender ID or this channel's own number",
+  },
   PAYLOAD_TOO_LARGE: { message: 'Request body is too large' },
   HEADERS_TOO_LARGE: { message: 'Request line or headers are too large' },
   UNSUPPORTED_MEDIA_TYPE: { message: 'Unsupported body encoding' },
