@@ -32,7 +32,7 @@ export const ERROR_EXAMPLES: Record<ErrorCode, Omit<ErrorBody, 'statusCode' | 'c
   },
   CONTACT_OPTED_OUT: {
     message:
-      'This customer opted out of SMS (replied STOP); they can be texted again after they send START',
+      'This customer opted out of SMS from this number (replied STOP); they can be texted again after they send START',
   },
   CONTACT_NOT_REPLYABLE: {
     message:

@@ -124,7 +124,7 @@ export class SendAgentReplyUseCase {
     ) {
       throw new DomainError(
         'CONTACT_OPTED_OUT',
-        'This customer opted out of SMS (replied STOP); they can be texted again after they send START',
+        'This customer opted out of SMS from this number (replied STOP); they can be texted again after they send START',
       );
     }
   }
