@@ -189,7 +189,7 @@ describe('reply rules', () => {
     it('a STOP that arrives while the agent is still writing the reply: the reply is not sent', async () => {
       const channel = await connectChannel(ctx);
       const customer = randomNumber();
-      openai.behave({ kind: 'answer', content: 'A slow answer', delayMs: 700 });
+      openai.behave({ kind: 'answer', content: 'A slow answer', delayMs: 400 });
       await textFromCustomer(ctx, channel, customer, 'A question before I go');
       await modelSaw('A question before I go');
       await textFromCustomer(ctx, channel, customer, 'STOP');

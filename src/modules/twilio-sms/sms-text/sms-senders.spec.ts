@@ -39,7 +39,7 @@ describe('isStorableSender', () => {
     },
   );
 
-  it('refuses nothing, blanks, control characters and absurd lengths', () => {
+  it('refuses an empty or blank value, control characters and absurd lengths', () => {
     expect(isStorableSender('')).toBe(false);
     expect(isStorableSender('   ')).toBe(false);
     expect(isStorableSender('+1555\u0000')).toBe(false);
