@@ -379,7 +379,7 @@ describe('as a real process', () => {
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     const exited = new Promise((resolve) => child.once('exit', resolve));
     try {
-      await waitFor('the banner', () => output.includes('listening on'), 120_000, 100);
+      await waitFor('the banner', () => output.includes('listening'), 120_000, 100);
       await fetch(`http://127.0.0.1:${port}/api/chatbots`);
       await waitFor('a request line', () => / 401 /.test(output), 10_000, 50);
       const lines = stripVTControlCharacters(output).replace(/\r/g, '').trim().split('\n');
