@@ -269,20 +269,21 @@ describe('request ids, the docs switch and CORS', () => {
       expect(exposed).toEqual(
         expect.arrayContaining(['retry-after', 'etag', 'x-request-id', 'x-ratelimit-limit']),
       );
-      // Every header the response actually carries for the dashboard is exposed by name.
-      for (const header of [
-        'x-ratelimit-limit',
-        'x-ratelimit-remaining',
-        'x-ratelimit-reset',
-        'etag',
-        'x-request-id',
-      ]) {
-        expect({ header, sent: header in res.headers, exposed: exposed.includes(header) }).toEqual({
-          header,
-          sent: true,
-          exposed: true,
-        });
-      }
+      // Every rate-limit header the throttler actually sends (names follow its throttlers'
+      // names), the ETag and the request id are exposed by name.
+      const sent = Object.keys(res.headers).filter((name) =>
+        /^(x-ratelimit-|retry-after|etag$|x-request-id$)/.test(name),
+      );
+      expect(sent).toEqual(
+        expect.arrayContaining([
+          'x-ratelimit-limit',
+          'x-ratelimit-remaining',
+          'x-ratelimit-reset',
+          'etag',
+          'x-request-id',
+        ]),
+      );
+      expect(sent.filter((name) => !exposed.includes(name))).toEqual([]);
     });
 
     it('another origin gets no Access-Control-Allow-Origin, on the preflight or the call', async () => {
