@@ -23,7 +23,14 @@ export interface AppConfig {
   agentProvider: AgentProvider;
   openai: { apiKey: string | null; baseUrl: string | null; model: string; timeoutMs: number };
   dashboardOrigins: string[];
+  /** Serve Swagger UI at /api/docs and the OpenAPI document at /api/docs-json (API_DOCS=on). */
+  apiDocs: boolean;
   logLevel: string;
+  /**
+   * On SIGTERM, readiness answers 503 for this long before the server stops taking requests, so
+   * a load balancer polling it moves traffic elsewhere first.
+   */
+  shutdownDrainSeconds: number;
   /** Worker concurrency for reply jobs; 0 disables the worker in this process. */
   replyWorkerConcurrency: number;
   /** How often idle workers poll (pg-boss minimum 0.5 s); a local enqueue also wakes them at once. */
@@ -163,6 +170,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const demo = env.DEMO_ORGANIZATION || 'on';
   if (!['on', 'off'].includes(demo))
     throw new ConfigError('DEMO_ORGANIZATION', 'must be "on" or "off"');
+  const apiDocs = env.API_DOCS || 'on';
+  if (!['on', 'off'].includes(apiDocs)) throw new ConfigError('API_DOCS', 'must be "on" or "off"');
   const logLevel = env.LOG_LEVEL || 'info';
   if (!LOG_LEVELS.includes(logLevel))
     throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
@@ -185,7 +194,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       timeoutMs: parseInteger(env, 'OPENAI_TIMEOUT_MS', 20_000, 100, 300_000),
     },
     dashboardOrigins,
+    apiDocs: apiDocs === 'on',
     logLevel,
+    shutdownDrainSeconds: parseInteger(env, 'SHUTDOWN_DRAIN_SECONDS', 0, 0, 60),
     replyWorkerConcurrency: parseInteger(env, 'REPLY_WORKER_CONCURRENCY', 4, 0, 64),
     queuePollSeconds: parseInteger(env, 'QUEUE_POLL_SECONDS', 2, 1, 60),
     replyRetryDelaySeconds: parseInteger(env, 'REPLY_RETRY_DELAY_SECONDS', 5, 1, 3600),
