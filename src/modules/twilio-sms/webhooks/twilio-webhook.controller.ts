@@ -82,7 +82,7 @@ export class TwilioWebhookController {
       // The guard verified against a cached row that changed meanwhile: verify against the
       // database (403 if the channel is gone or the token no longer signs; the read replaces the
       // cached row) and store once more.
-      const channel = await this.signature.verify(request, 'To', false);
+      const channel = await this.signature.verify(request, 'To', 'current');
       await this.receiveInbound.execute(channel, params);
     }
     return EMPTY_TWIML;
