@@ -11,6 +11,8 @@
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
+import { PostgresThrottlerStorage } from '../src/common/rate-limit/postgres-throttler.storage';
+import { PreparedStatements } from '../src/database/prepared-statements';
 import { WEBHOOK_MISS_TTL_MS } from '../src/modules/channels/sms-channels.service';
 import { ApiKeysService } from '../src/modules/organizations/api-keys.service';
 import { recordQueries } from './support/query-counter';
@@ -181,12 +183,16 @@ describe('abuse limits', () => {
       const customer = randomNumber();
       expect((await textFromCustomer(ctx, victim, customer, 'Hi')).status).toBe(200);
       await replyTo(customer);
-      const repeated = [victim.phoneNumber, ...Array.from({ length: 29 }, () => randomNumber())];
+      const others = Array.from({ length: 29 }, () => randomNumber());
+      const burst = randomNumber();
       const requests = [
-        // 300 naming 30 numbers over and over (the victim's among them, with its real AccountSid
-        // so the signature itself is checked), then 200 each naming a number of its own.
-        ...Array.from({ length: 300 }, (_, i) => repeated[i % repeated.length]),
-        ...Array.from({ length: 200 }, () => randomNumber()),
+        // The victim's number with its real AccountSid (so the signature itself is checked
+        // against the cached row), 29 other numbers over and over, one number 25 at a time, and
+        // numbers of their own: 500 requests in all.
+        ...Array.from({ length: 100 }, () => victim.phoneNumber),
+        ...Array.from({ length: 200 }, (_, i) => others[i % others.length]),
+        ...Array.from({ length: 100 }, () => burst),
+        ...Array.from({ length: 100 }, () => randomNumber()),
       ].map((number, i) => ({
         path: i % 2 ? WEBHOOK : STATUS,
         params:
@@ -215,6 +221,61 @@ describe('abuse limits', () => {
       const periods = Math.floor(elapsed / WEBHOOK_MISS_TTL_MS) + 1;
       expect(queries.requestQueries().length).toBeLessThanOrEqual(distinct.size * periods + 1);
       expect(queries.requestQueries().length).toBeGreaterThan(0); // the recorder saw the lookups
+
+      // 50 at once for a number nobody asked for yet: one query between them.
+      const together = recordQueries();
+      const burstStarted = Date.now();
+      const fresh = randomNumber();
+      const all = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          junk(
+            WEBHOOK,
+            inboundParams(fresh, victim.accountSid),
+            `192.0.2.${50 + i}`,
+            junkSignature(),
+          ),
+        ),
+      );
+      together.stop();
+      expect(all.map((res) => res.status)).toEqual(Array(50).fill(403));
+      expect(together.requestQueries().length).toBeLessThanOrEqual(
+        Math.floor((Date.now() - burstStarted) / WEBHOOK_MISS_TTL_MS) + 1,
+      );
+
+      // A signature that is not even an HMAC-SHA1's base64 costs no lookup at all.
+      const shapeless = recordQueries();
+      for (const signature of ['not-a-signature', junkSignature().slice(1), `${junkSignature()}=`])
+        expect(
+          (
+            await junk(
+              WEBHOOK,
+              inboundParams(randomNumber(), victim.accountSid),
+              '192.0.2.99',
+              signature,
+            )
+          ).status,
+        ).toBe(403);
+      shapeless.stop();
+      expect(shapeless.requestQueries()).toEqual([]);
+    });
+
+    it('a number connected right after a refused webhook is answered at once', async () => {
+      const { apiKey } = await ctx.t.createOrganization();
+      const chatbotId = await createChatbot(ctx, apiKey);
+      const account = ctx.twilio.addAccount();
+      const phoneNumber = randomNumber();
+      ctx.twilio.addNumber(account.sid, { phoneNumber });
+      // Twilio posts before the customer connected: refused, and "no channel" is now cached.
+      expect(
+        (await textFromCustomer(ctx, { phoneNumber }, randomNumber(), 'Too early')).status,
+      ).toBe(403);
+      await authed(ctx.t.http, apiKey)
+        .put(`/api/chatbots/${chatbotId}/channels/sms`)
+        .send({ accountSid: account.sid, authToken: account.authToken, phoneNumber })
+        .expect(200);
+      expect((await textFromCustomer(ctx, { phoneNumber }, randomNumber(), 'Now?')).status).toBe(
+        200,
+      );
     });
 
     it('an address that keeps failing gets 429 for its failures, while its signed requests are accepted', async () => {
@@ -393,5 +454,39 @@ describe('the API-key budget across instances', () => {
     for (let i = 0; i < 14; i += 1)
       statuses.push((await authed((i % 2 ? b : a).http, apiKey).get('/api/chatbots')).status);
     expect(statuses).toEqual([...Array(10).fill(200), ...Array(4).fill(429)]);
+  });
+
+  it('the shared storage counts only what it allows, and rolls its windows over', async () => {
+    const db = apps[0].running.app.get(DataSource);
+    const storage = new PostgresThrottlerStorage(apps[0].running.app.get(PreparedStatements));
+    // Week-long windows: the test cannot cross from one into the next while it runs.
+    const week = 7 * 24 * 3_600_000;
+    const hit = () => storage.increment('k', week, 3, week, 'test');
+    const row = async () =>
+      (
+        await db.query(
+          `SELECT window_index::int8::text AS "index", previous_hits AS previous, current_hits AS current
+           FROM rate_limit_windows WHERE key = 'test:k'`,
+        )
+      )[0] as { index: string; previous: number; current: number };
+    const results = [await hit(), await hit(), await hit(), await hit(), await hit()];
+    expect(results.map((r) => r.isBlocked)).toEqual([false, false, false, true, true]);
+    expect(results[3].timeToBlockExpire).toBeGreaterThan(0);
+    expect(results[2]).toMatchObject({ totalHits: 3, timeToBlockExpire: 0 });
+    expect(await row()).toMatchObject({ previous: 0, current: 3 });
+
+    // As if those three were counted in the previous window: they become its count.
+    await db.query(
+      `UPDATE rate_limit_windows SET window_index = window_index - 1 WHERE key = 'test:k'`,
+    );
+    await hit();
+    const rolled = await row();
+    expect(rolled.previous).toBe(3);
+    // And two windows ago counts nothing any more.
+    await db.query(
+      `UPDATE rate_limit_windows SET window_index = window_index - 2 WHERE key = 'test:k'`,
+    );
+    expect((await hit()).isBlocked).toBe(false);
+    expect(await row()).toMatchObject({ index: rolled.index, previous: 0, current: 1 });
   });
 });
