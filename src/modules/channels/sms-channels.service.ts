@@ -82,14 +82,15 @@ export class SmsChannelsService {
   /**
    * The channel that owns a number, for the webhooks: what this instance read in the last minute
    * (or `maxAgeMs`; that there is none: in the last WEBHOOK_MISS_TTL_MS), else one read shared by
-   * every request for that number meanwhile. A cached row may be stale: only for callers that check it
-   * is still current in the statement that stores anything (the inbound webhook compares id,
-   * number and ciphertext), or that read it again before they accept (readForWebhook).
+   * every request for that number meanwhile. A cached row may be stale: only for callers that
+   * check it is still current in the statement that stores anything (the inbound webhook compares
+   * id, number and ciphertext), or that read it again before they accept (readForWebhook).
    */
   lookupForWebhook(phoneNumber: string, maxAgeMs = WEBHOOK_CACHE_TTL_MS): Promise<WebhookLookup> {
     const now = Date.now();
     const hit = this.webhookChannels.get(phoneNumber);
-    if (hit && now - hit.readAt < maxAgeMs) return Promise.resolve(hit);
+    if (hit && now - hit.readAt < Math.min(maxAgeMs, WEBHOOK_CACHE_TTL_MS))
+      return Promise.resolve(hit);
     const miss = this.missingNumbers.get(phoneNumber);
     if (miss && now - miss.readAt < Math.min(maxAgeMs, WEBHOOK_MISS_TTL_MS))
       return Promise.resolve(miss);

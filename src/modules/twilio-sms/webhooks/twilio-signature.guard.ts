@@ -51,7 +51,8 @@ type Verdict =
  * Verifies X-Twilio-Signature with the Auth Token of the channel that owns the number, on the
  * public URL (PUBLIC_BASE_URL + path, never the Host header a proxy rewrote) and the raw form
  * parameters, through the twilio SDK (constant-time comparison). Anything else is a 403 with
- * nothing stored; a correctly signed request is never refused for rate reasons.
+ * nothing stored (503 when the channel's token cannot be decrypted: our fault, not the caller's);
+ * a correctly signed request is never refused for rate reasons.
  *
  * What a request that fails costs is bounded whatever the volume: the channel row comes from a
  * short cache that also remembers numbers without a channel (SmsChannelsService), so junk naming
