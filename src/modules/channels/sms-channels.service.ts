@@ -59,6 +59,8 @@ export class SmsChannelsService {
   private readonly missingNumbers = new Map<string, WebhookLookup>();
   /** Reads under way, shared by every request for the same number. */
   private readonly reads = new Map<string, Promise<WebhookLookup>>();
+  /** When each number's row was last read again because it did not sign (recheckForWebhook). */
+  private readonly rechecks = new Map<string, number>();
 
   constructor(
     @InjectRepository(SmsChannel) private readonly channels: Repository<SmsChannel>,
@@ -100,6 +102,20 @@ export class SmsChannelsService {
       this.reads.set(phoneNumber, read);
     }
     return read;
+  }
+
+  /**
+   * Reads a number's cached row again for a request it did not verify (it may predate a reconnect
+   * or a key rotation on another instance): at most once per number per WEBHOOK_MISS_TTL_MS,
+   * however many such requests come; in between, the cached lookup answers.
+   */
+  recheckForWebhook(phoneNumber: string): Promise<WebhookLookup> {
+    const now = Date.now();
+    if (now - (this.rechecks.get(phoneNumber) ?? -Infinity) < WEBHOOK_MISS_TTL_MS)
+      return this.lookupForWebhook(phoneNumber);
+    if (this.rechecks.size >= WEBHOOK_MISS_MAX) this.rechecks.clear();
+    this.rechecks.set(phoneNumber, now);
+    return this.lookupForWebhook(phoneNumber, 0);
   }
 
   /** Reads the number's channel from the database now, and caches what it found. */

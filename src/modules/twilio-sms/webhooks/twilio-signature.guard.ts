@@ -11,11 +11,7 @@ import type { Request } from 'express';
 import twilio from 'twilio';
 import { DomainError, RateLimitedError } from '../../../common/errors/domain-error';
 import { APP_CONFIG, AppConfig } from '../../../config/app-config';
-import {
-  SmsChannelsService,
-  WEBHOOK_MISS_TTL_MS,
-  WebhookChannel,
-} from '../../channels/sms-channels.service';
+import { SmsChannelsService, WebhookChannel } from '../../channels/sms-channels.service';
 import { DecryptionError } from '../../crypto/credential-cipher';
 import type { TwilioCredentials } from '../api/twilio-rest.adapter';
 import { SmsErrorReporter } from '../sms-error-reporter';
@@ -104,16 +100,17 @@ export class TwilioSignatureGuard implements CanActivate {
       return this.refuse(request, 'unsigned or not a Twilio form post', number);
     }
     const url = `${this.config.publicBaseUrl}${request.originalUrl}`;
+    const started = Date.now();
     let lookup = await this.channels.lookupForWebhook(number);
     let verdict = this.check(lookup.channel, signature, url, params);
-    if (
-      verdict.signed ? rowRead === 'current' : Date.now() - lookup.readAt >= WEBHOOK_MISS_TTL_MS
-    ) {
-      // A row read a while ago that does not sign may predate a reconnect or a key rotation on
-      // another instance: read it again, at most once per number per WEBHOOK_MISS_TTL_MS.
-      lookup = verdict.signed
-        ? await this.channels.readForWebhook(number)
-        : await this.channels.lookupForWebhook(number, WEBHOOK_MISS_TTL_MS);
+    if (verdict.signed && rowRead === 'current') {
+      lookup = await this.channels.readForWebhook(number);
+      verdict = this.check(lookup.channel, signature, url, params);
+    } else if (!verdict.signed && lookup.channel && lookup.readAt < started) {
+      // A row read before this request that does not sign may predate a reconnect or a key
+      // rotation on another instance: read it again (at most once per number per
+      // WEBHOOK_MISS_TTL_MS, so junk naming the number cannot make every request a query).
+      lookup = await this.channels.recheckForWebhook(number);
       verdict = this.check(lookup.channel, signature, url, params);
     }
     if (verdict.signed) {
