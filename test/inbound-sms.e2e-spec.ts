@@ -278,6 +278,21 @@ describe('inbound SMS answered by the agent', () => {
       expect(withNew.status).toBe(200);
       expect(await inboundOf()).toBe(2);
     });
+
+    it('a new token saved elsewhere just after this instance cached the row: its first webhook is accepted', async () => {
+      // Junk can only make a row that does not sign be read again once per number per few
+      // seconds; a request after no such junk still gets its fresh read.
+      const newToken = 'b'.repeat(32);
+      await setToken(newToken);
+      const res = await signedPost(
+        ctx,
+        WEBHOOK,
+        inboundParams(channel, randomNumber(), 'new token first'),
+        newToken,
+      );
+      expect(res.status).toBe(200);
+      expect(await inboundOf()).toBe(2);
+    });
   });
 
   it('stores and answers the same MessageSid once, sequentially and concurrently', async () => {

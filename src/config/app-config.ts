@@ -45,9 +45,14 @@ export interface AppConfig {
   replyJobExpireSeconds: number;
   /** Loop guard: at most this many bot replies per conversation per minute. */
   botRepliesPerMinute: number;
-  /** Webhook rate limit per Twilio number (requests per minute). */
-  webhookRateLimitPerMinute: number;
-  /** Dashboard API rate limit per API key (requests per minute). */
+  /**
+   * Webhook requests that fail verification, per client address per minute, before that address's
+   * failing requests get 429. A correctly signed webhook is never limited.
+   */
+  webhookFailuresPerMinute: number;
+  /** Unknown or revoked API keys per client address per minute, before that address gets 429. */
+  apiKeyFailuresPerMinute: number;
+  /** Dashboard API budget per API key, all routes and instances together (requests per minute). */
   apiRateLimitPerMinute: number;
   /**
    * Create a demo organization, chatbot and API key when the embedded database on disk is empty
@@ -203,13 +208,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     replyRetryLimit: parseInteger(env, 'REPLY_RETRY_LIMIT', 8, 0, 50),
     replyJobExpireSeconds: parseInteger(env, 'REPLY_JOB_EXPIRE_SECONDS', 120, 2, 3600),
     botRepliesPerMinute: parseInteger(env, 'BOT_REPLIES_PER_MINUTE', 6, 1, 1000),
-    webhookRateLimitPerMinute: parseInteger(
-      env,
-      'WEBHOOK_RATE_LIMIT_PER_MINUTE',
-      600,
-      1,
-      1_000_000,
-    ),
+    webhookFailuresPerMinute: parseInteger(env, 'WEBHOOK_FAILURES_PER_MINUTE', 60, 1, 1_000_000),
+    apiKeyFailuresPerMinute: parseInteger(env, 'API_KEY_FAILURES_PER_MINUTE', 30, 1, 1_000_000),
     apiRateLimitPerMinute: parseInteger(env, 'API_RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
     demoOrganization:
       demo === 'on' &&

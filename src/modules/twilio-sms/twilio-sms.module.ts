@@ -12,6 +12,7 @@ import { SmsWorkers } from './replies/sms-workers';
 import { SmsErrorReporter } from './sms-error-reporter';
 import { TwilioSignatureGuard } from './webhooks/twilio-signature.guard';
 import { TwilioWebhookController } from './webhooks/twilio-webhook.controller';
+import { WebhookFailureLimiter } from './webhooks/webhook-failure-limiter';
 
 /** Where an SMS enters (signed webhooks) and where it is answered (reply and delivery workers). */
 @Module({
@@ -19,6 +20,7 @@ import { TwilioWebhookController } from './webhooks/twilio-webhook.controller';
   controllers: [TwilioWebhookController],
   providers: [
     TwilioSignatureGuard,
+    WebhookFailureLimiter,
     ReceiveInboundSmsUseCase,
     UpdateDeliveryStatusUseCase,
     SendSmsReplyUseCase,
