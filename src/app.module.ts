@@ -6,8 +6,8 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { ApiKeyGuard } from './common/auth/api-key.guard';
-import { isWebhook, RateLimitGuard } from './common/rate-limit/rate-limit.guard';
-import { SlidingWindowStorage } from './common/rate-limit/sliding-window.storage';
+import { PostgresThrottlerStorage } from './common/rate-limit/postgres-throttler.storage';
+import { RateLimitGuard } from './common/rate-limit/rate-limit.guard';
 import { HttpExceptionFilter } from './common/errors/http-exception.filter';
 import { createValidationPipe } from './common/errors/validation';
 import { loggerOptions } from './common/logging/logger-options';
@@ -15,6 +15,7 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { dataSourceOptions } from './database/data-source-options';
+import { PreparedStatements } from './database/prepared-statements';
 import { AgentModule } from './modules/agent/agent.module';
 import { ChannelsModule } from './modules/channels/channels.module';
 import { InboxModule } from './modules/inbox/inbox.module';
@@ -42,18 +43,12 @@ export class AppModule {
         TypeOrmModule.forRoot(dataSourceOptions(databaseUrl)),
         DatabaseModule,
         QueueModule,
-        ThrottlerModule.forRoot({
-          throttlers: [
-            {
-              name: 'default',
-              ttl: 60_000,
-              limit: (context) =>
-                isWebhook(context.switchToHttp().getRequest())
-                  ? config.webhookRateLimitPerMinute
-                  : config.apiRateLimitPerMinute,
-            },
-          ],
-          storage: new SlidingWindowStorage(),
+        ThrottlerModule.forRootAsync({
+          inject: [PreparedStatements],
+          useFactory: (statements: PreparedStatements) => ({
+            throttlers: [{ name: 'default', ttl: 60_000, limit: config.apiRateLimitPerMinute }],
+            storage: new PostgresThrottlerStorage(statements),
+          }),
         }),
         HealthModule,
         OrganizationsModule,

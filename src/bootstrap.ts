@@ -16,8 +16,9 @@ import {
   bodyErrorMiddleware,
   rejectDeepJson,
 } from './common/errors/body-error.middleware';
+import { QuietBootLogger } from './common/logging/quiet-boot-logger';
+import { REQUEST_ID_HEADER, requestIdMiddleware } from './common/logging/request-id';
 import { AppConfig } from './config/app-config';
-import { CredentialRotationService } from './modules/crypto/credential-rotation.service';
 import {
   DatabaseRetry,
   DatabaseRuntime,
@@ -25,16 +26,48 @@ import {
   runMigrations,
   waitForDatabase,
 } from './database/database-runtime';
+import { CredentialRotationService } from './modules/crypto/credential-rotation.service';
+import { ReadinessService } from './modules/health/readiness.service';
 
 export interface RunningApplication {
   app: NestExpressApplication;
   database: DatabaseRuntime;
-  /** Closes HTTP, workers and the pool, then the embedded database last. */
+  /**
+   * Readiness turns 503 (for SHUTDOWN_DRAIN_SECONDS while still serving), then closes workers,
+   * HTTP and the pool, and the embedded database last.
+   */
   close(): Promise<void>;
 }
 
 export const JSON_BODY_LIMIT = '100kb';
 export const FORM_BODY_LIMIT = '64kb';
+
+/**
+ * CORS for the browser dashboard (DASHBOARD_ORIGINS): the response headers its code may read
+ * (rate limits as @nestjs/throttler sends them, Retry-After, ETag, the request id), the request
+ * headers it may send, and a preflight cached for 10 minutes instead of one per call.
+ */
+export function corsOptions(config: Pick<AppConfig, 'dashboardOrigins'>) {
+  return {
+    origin: config.dashboardOrigins.length ? config.dashboardOrigins : false,
+    allowedHeaders: [
+      'Authorization',
+      'Content-Type',
+      'Idempotency-Key',
+      'If-None-Match',
+      REQUEST_ID_HEADER,
+    ],
+    exposedHeaders: [
+      'Retry-After',
+      'X-RateLimit-Limit',
+      'X-RateLimit-Remaining',
+      'X-RateLimit-Reset',
+      'ETag',
+      REQUEST_ID_HEADER,
+    ],
+    maxAge: 600,
+  };
+}
 
 export function buildOpenApiDocument(app: NestExpressApplication) {
   const config = new DocumentBuilder()
@@ -51,7 +84,10 @@ export function buildOpenApiDocument(app: NestExpressApplication) {
       description: 'An API key from `npm run cli -- org:create`',
     })
     .addSecurityRequirements('bearer')
-    .addTag('health', 'Liveness and database check for load balancers; no API key.')
+    .addTag(
+      'health',
+      'Probes for load balancers and orchestrators (liveness, readiness) and the database check; no API key, not rate-limited.',
+    )
     .addTag('chatbots', 'The chatbots of the organization the API key belongs to.')
     .addTag('knowledge', "A chatbot's knowledge base: what its agent answers from.")
     .addTag('agent', "Try a chatbot's agent: the same logic every channel uses.")
@@ -106,19 +142,23 @@ export async function createApplication(
       },
     );
     await app.get(CredentialRotationService).assertKeysConfigured();
-    app.useLogger(app.get(Logger));
+    app.useLogger(new QuietBootLogger(app.get(Logger)));
     app.setGlobalPrefix('api');
     app.set('trust proxy', 'loopback');
+    app.use(requestIdMiddleware);
     app.use(helmet());
-    app.enableCors({ origin: config.dashboardOrigins.length ? config.dashboardOrigins : false });
+    app.enableCors(corsOptions(config));
     app.use(express.json({ limit: JSON_BODY_LIMIT, verify: rejectDeepJson }));
     // Twilio posts flat form fields; extended:false keeps them as plain strings for the signature.
     app.use(express.urlencoded({ extended: false, limit: FORM_BODY_LIMIT, parameterLimit: 200 }));
     app.use(bodyErrorMiddleware);
     answerClientErrors(app.getHttpServer());
-    SwaggerModule.setup('api/docs', app, buildOpenApiDocument(app), {
-      jsonDocumentUrl: 'api/docs-json',
-    });
+    // API_DOCS=off: /api/docs and /api/docs-json are unknown routes (404 in the contract's shape).
+    if (config.apiDocs) {
+      SwaggerModule.setup('api/docs', app, buildOpenApiDocument(app), {
+        jsonDocumentUrl: 'api/docs-json',
+      });
+    }
     let closed = false;
     const started = app;
     return {
@@ -127,6 +167,10 @@ export async function createApplication(
       async close() {
         if (closed) return;
         closed = true;
+        started.get(ReadinessService).startDraining();
+        if (config.shutdownDrainSeconds) {
+          await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainSeconds * 1_000));
+        }
         await started.close();
         await database.stop();
       },

@@ -1,26 +1,26 @@
 /**
- * Operator commands. Each prints one JSON line on stdout (errors: one line on stderr, exit 1).
- *
- *   org:create --name NAME --plan free|starter|pro|enterprise   → {"organizationId","apiKey"}
- *   key:create --org ORGANIZATION_ID                            → {"keyId","apiKey"}
- *   key:revoke --key KEY_ID_OR_KEY                              → {"revoked":true}
- *   credentials:reencrypt                                       → {"reencrypted":N,"total":N}
- *   migration:run                                               → {"applied":[...]}
+ * Operator commands, compiled with the app (`node dist/src/cli.js …`, or `npm run cli -- …`), so
+ * a production install runs them without any dev dependency. Each prints one JSON line on stdout;
+ * an error prints one line on stderr and exits 1. `--help` for the list, `<command> --help` for one.
  *
  * With the embedded database, a running API's server is reused (PGlite allows one process per
- * data directory); otherwise the CLI opens the directory itself.
+ * data directory); otherwise the CLI opens the directory itself. An in-memory embedded database
+ * belongs to one process, so the CLI refuses it rather than print a key no server will know.
  */
 import { Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { parseArgs } from 'node:util';
+import { Command } from 'commander';
 import { AppConfig, ConfigError, loadConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source-options';
 import { openDatabase, runMigrations } from './database/database-runtime';
+import { isInMemoryDataDir } from './database/embedded-postgres';
 import { DomainError } from './common/errors/domain-error';
+import { isDatabaseUnavailable } from './common/errors/http-exception.filter';
 import { CryptoModule } from './modules/crypto/crypto.module';
 import { ApiKeysService } from './modules/organizations/api-keys.service';
+import { PLANS } from './modules/organizations/organization.entity';
 import { OrganizationsModule } from './modules/organizations/organizations.module';
 import { CredentialRotationService } from './modules/crypto/credential-rotation.service';
 
@@ -37,54 +37,21 @@ function cliModule(config: AppConfig, url: string) {
   return CliModule;
 }
 
-type Handler = (
-  context: INestApplicationContext,
-  values: Record<string, string | undefined>,
-) => Promise<unknown>;
+type Task = (context: INestApplicationContext) => Promise<unknown>;
 
-const required = (values: Record<string, string | undefined>, name: string): string => {
-  const value = values[name];
-  if (!value) throw new DomainError('VALIDATION_FAILED', `--${name} is required`);
-  return value;
-};
-
-const COMMANDS: Record<string, Handler> = {
-  'org:create': (context, values) =>
-    context
-      .get(ApiKeysService)
-      .createOrganization(required(values, 'name'), required(values, 'plan')),
-  'key:create': (context, values) => context.get(ApiKeysService).createKey(required(values, 'org')),
-  'key:revoke': async (context, values) => {
-    const revoked = await context.get(ApiKeysService).revoke(required(values, 'key'));
-    if (!revoked) throw new DomainError('NOT_FOUND', 'No active key matches --key');
-    return { revoked };
-  },
-  'credentials:reencrypt': (context) => context.get(CredentialRotationService).reencryptAll(),
-};
-
-async function main(argv: string[]): Promise<void> {
-  const [command, ...rest] = argv;
-  const { values } = parseArgs({
-    args: rest,
-    options: {
-      name: { type: 'string' },
-      plan: { type: 'string' },
-      org: { type: 'string' },
-      key: { type: 'string' },
-    },
-    strict: true,
-  });
-  if (command !== 'migration:run' && !(command in COMMANDS)) {
-    throw new DomainError(
-      'VALIDATION_FAILED',
-      `Unknown command "${command ?? ''}". Commands: ${[...Object.keys(COMMANDS), 'migration:run'].join(', ')}`,
+/** Opens the database the running server uses, migrates it, runs `task` and prints its result. */
+async function run(task: Task | 'migrations-only'): Promise<void> {
+  const config = loadConfig();
+  if (!config.databaseUrl && isInMemoryDataDir(config.pgliteDataDir)) {
+    throw new ConfigError(
+      'PGLITE_DATA_DIR',
+      `is ${config.pgliteDataDir}, an in-memory database only the process holding it can see: what the CLI wrote there would not exist for the running server. Set DATABASE_URL, or PGLITE_DATA_DIR to the server's data folder`,
     );
   }
-  const config = loadConfig();
   const database = await openDatabase(config, { reuseRunningEmbedded: true });
   try {
     const applied = await runMigrations(database.url);
-    if (command === 'migration:run') {
+    if (task === 'migrations-only') {
       process.stdout.write(JSON.stringify({ applied }) + '\n');
       return;
     }
@@ -92,8 +59,7 @@ async function main(argv: string[]): Promise<void> {
       logger: false,
     });
     try {
-      const result = await COMMANDS[command](context, values);
-      process.stdout.write(JSON.stringify(result) + '\n');
+      process.stdout.write(JSON.stringify(await task(context)) + '\n');
     } finally {
       await context.close();
     }
@@ -102,16 +68,83 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  () => process.exit(0),
-  (error: unknown) => {
-    const message =
-      error instanceof DomainError ||
-      error instanceof ConfigError ||
-      (error instanceof Error && error.name === 'TypeError')
-        ? error.message
-        : `Command failed: ${error instanceof Error ? error.message : String(error)}`;
-    process.stderr.write(`${message}\n`);
-    process.exit(1);
-  },
-);
+function program(): Command {
+  const cli = new Command('npm run cli --')
+    .description(
+      'Operator commands of the SMS channel API, on the database the server uses (DATABASE_URL, ' +
+        'or the embedded one under PGLITE_DATA_DIR). Each prints one JSON line on stdout; an ' +
+        'error prints one line on stderr and exits 1. Also runs as `node dist/src/cli.js`.',
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  npm run cli -- org:create --name "Acme" --plan starter\n' +
+        '  node dist/src/cli.js key:create --org 3f0b6a9e-8d0c-4c1e-9a51-2b7f5f7f2f10\n' +
+        '  npm run cli -- org:create --help',
+    )
+    .helpCommand(false)
+    .showHelpAfterError(false)
+    .configureOutput({
+      // commander's own errors (unknown command, missing option) as one line, like ours.
+      outputError: (text, write) => write(`${text.trim().replace(/\s*\n\s*/g, ' ')}\n`),
+    });
+
+  cli
+    .command('org:create')
+    .description('Create an organization and its first API key → {"organizationId","apiKey"}')
+    .requiredOption('--name <name>', 'the organization name')
+    .requiredOption('--plan <plan>', `its plan: ${PLANS.join(', ')}`)
+    .action(({ name, plan }: { name: string; plan: string }) =>
+      run((context) => context.get(ApiKeysService).createOrganization(name, plan)),
+    );
+
+  cli
+    .command('key:create')
+    .description('Issue another API key for an organization → {"keyId","apiKey"}')
+    .requiredOption('--org <organizationId>', 'the organization id')
+    .action(({ org }: { org: string }) =>
+      run((context) => context.get(ApiKeysService).createKey(org)),
+    );
+
+  cli
+    .command('key:revoke')
+    .description('Revoke an API key, by its id or the key itself → {"revoked":true}')
+    .requiredOption('--key <keyIdOrKey>', 'the key id (from key:create) or the sk_… key')
+    .action(({ key }: { key: string }) =>
+      run(async (context) => {
+        const revoked = await context.get(ApiKeysService).revoke(key);
+        if (!revoked) throw new DomainError('NOT_FOUND', 'No active key matches --key');
+        return { revoked };
+      }),
+    );
+
+  cli
+    .command('credentials:reencrypt')
+    .description(
+      'Re-encrypt every stored credential under CREDENTIALS_ENCRYPTION_KEY (after a key rotation) → {"reencrypted":N,"total":N}',
+    )
+    .action(() => run((context) => context.get(CredentialRotationService).reencryptAll()));
+
+  cli
+    .command('migration:run')
+    .description('Apply pending database migrations → {"applied":[names]}')
+    .action(() => run('migrations-only'));
+
+  return cli;
+}
+
+program()
+  .parseAsync(process.argv)
+  .then(
+    () => process.exit(0),
+    (error: unknown) => {
+      const message =
+        error instanceof DomainError || error instanceof ConfigError
+          ? error.message
+          : isDatabaseUnavailable(error)
+            ? `Cannot reach the database: ${error instanceof Error ? error.message : String(error)}`
+            : `Command failed: ${error instanceof Error ? error.message : String(error)}`;
+      process.stderr.write(`${message}\n`);
+      process.exit(1);
+    },
+  );

@@ -1,5 +1,7 @@
 import './instrument';
 import { createApplication } from './bootstrap';
+import { usePrettyLogs } from './common/logging/logger-options';
+import { startBanner } from './common/logging/start-banner';
 import { ConfigError, loadConfig } from './config/app-config';
 import { DatabaseUnavailableError } from './database/database-runtime';
 import { demoOrganizationBanner, seedDemoOrganization } from './dev/demo-organization';
@@ -39,14 +41,16 @@ async function main(): Promise<void> {
   }
   await running.app.listen(config.port, '0.0.0.0');
   process.stdout.write(
-    JSON.stringify({
-      msg: 'listening',
-      url: await running.app.getUrl(),
-      database: running.database.embedded
-        ? `embedded PGlite (${config.pgliteDataDir})`
-        : 'DATABASE_URL',
-      docs: `${config.publicBaseUrl}/api/docs`,
-    }) + '\n',
+    startBanner(
+      {
+        url: await running.app.getUrl(),
+        database: running.database.embedded
+          ? `embedded PGlite (${config.pgliteDataDir})`
+          : 'DATABASE_URL',
+        docs: config.apiDocs ? `${config.publicBaseUrl}/api/docs` : null,
+      },
+      usePrettyLogs(config),
+    ) + '\n',
   );
 
   let stopping = false;
@@ -55,7 +59,7 @@ async function main(): Promise<void> {
     stopping = true;
     process.stdout.write(JSON.stringify({ msg: 'shutting down', signal }) + '\n');
     // A hard deadline: a stuck connection must not keep the process past its grace period.
-    setTimeout(() => process.exit(1), 9_000).unref();
+    setTimeout(() => process.exit(1), 9_000 + config.shutdownDrainSeconds * 1_000).unref();
     running.close().then(
       () => process.exit(0),
       (error: unknown) => {

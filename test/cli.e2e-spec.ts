@@ -26,19 +26,21 @@ describe('CLI', () => {
     CREDENTIALS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     TS_NODE_TRANSPILE_ONLY: 'true',
   };
-  const cli = (...args: string[]) =>
+  const cliIn = (extraEnv: NodeJS.ProcessEnv, ...args: string[]) =>
     run('node', ['-r', 'ts-node/register/transpile-only', 'src/cli.ts', ...args], {
       cwd: ROOT,
-      env,
+      env: { ...env, ...extraEnv },
     });
-  const cliFailure = async (...args: string[]) => {
+  const cli = (...args: string[]) => cliIn({}, ...args);
+  const failureOf = async (command: Promise<unknown>) => {
     try {
-      await cli(...args);
+      await command;
     } catch (error) {
       return error as { code: number; stdout: string; stderr: string };
     }
     throw new Error('expected the command to fail');
   };
+  const cliFailure = async (...args: string[]) => failureOf(cli(...args));
   let app: TestApp | null = null;
   // On the PostgreSQL run the CLI and the app share a fresh database of this test's own.
   let database: TestDatabase | null = null;
@@ -101,8 +103,50 @@ describe('CLI', () => {
     expect(badPlan.code).toBe(1);
     expect(badPlan.stdout).toBe('');
     expect(badPlan.stderr.trim()).toMatch(/plan must be one of free, starter, pro, enterprise/);
-    expect((await cliFailure('org:create', '--plan', 'pro')).stderr).toMatch(/--name is required/);
-    expect((await cliFailure('org:explode')).stderr).toMatch(/Unknown command/);
+    const noName = await cliFailure('org:create', '--plan', 'pro');
+    expect(noName.stderr).toBe("error: required option '--name <name>' not specified\n");
+    const unknown = await cliFailure('org:creat');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toBe("error: unknown command 'org:creat' (Did you mean org:create?)\n");
+  });
+
+  it('--help lists every command, and each command its options, on stdout with exit 0', async () => {
+    const { stdout } = await cli('--help');
+    for (const command of [
+      'org:create',
+      'key:create',
+      'key:revoke',
+      'credentials:reencrypt',
+      'migration:run',
+    ]) {
+      expect(stdout).toContain(command);
+    }
+    const orgCreate = (await cli('org:create', '--help')).stdout;
+    expect(orgCreate).toContain('Usage: npm run cli -- org:create [options]');
+    expect(orgCreate).toMatch(/--name <name>/);
+    expect(orgCreate).toMatch(/--plan <plan>\s+its plan: free, starter, pro, enterprise/);
+    expect((await cli('key:create', '--help')).stdout).toContain('--org <organizationId>');
+    expect((await cli('key:revoke', '--help')).stdout).toContain('--key <keyIdOrKey>');
+    expect((await cli('credentials:reencrypt', '--help')).stdout).toContain(
+      'CREDENTIALS_ENCRYPTION_KEY',
+    );
+    expect((await cli('migration:run', '--help')).stdout).toContain('Apply pending');
+  });
+
+  it('refuses an in-memory embedded database instead of printing a key no server knows', async () => {
+    const failure = await failureOf(
+      cliIn(
+        { DATABASE_URL: undefined, PGLITE_DATA_DIR: 'memory://' },
+        ...['org:create', '--name', 'Ghost', '--plan', 'pro'],
+      ),
+    );
+    const { code, stdout, stderr } = failure;
+    expect({ code, stdout }).toEqual({ code: 1, stdout: '' });
+    expect(stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^Invalid configuration: PGLITE_DATA_DIR is memory:\/\/, an in-memory database/,
+      ),
+    ]);
   });
 
   it('the API refuses to start on invalid configuration with one line naming the variable', async () => {

@@ -502,7 +502,9 @@ describe('hostile input (property-based, seeded)', () => {
     const booting = Date.now();
     ctx = await startSmsTestApp({
       API_RATE_LIMIT_PER_MINUTE: '100000',
-      WEBHOOK_RATE_LIMIT_PER_MINUTE: '100000',
+      // Fuzzing fails authentication from one address on purpose, far more than a client would.
+      WEBHOOK_FAILURES_PER_MINUTE: '100000',
+      API_KEY_FAILURES_PER_MINUTE: '100000',
       REPLY_WORKER_CONCURRENCY: '0',
     });
     bootMs = Date.now() - booting;
@@ -917,6 +919,41 @@ describe('hostile input (property-based, seeded)', () => {
             failures.push(`${endpoint.name} ${field}: ${detail?.message ?? response.text}`);
         }
       expect(failures).toEqual([]);
+    });
+
+    it('SMS texts are limited in UTF-16 code units, as Twilio counts: 1,600 emoji answer 400 naming the field, 800 emoji and 1,600 GSM characters pass', async () => {
+      // FAILS until the fix: class-validator's MaxLength counts a surrogate pair as one character,
+      // so 1,600 emoji (3,200 code units) passed and Twilio then refused the send (21617).
+      const cases: [string, string][] = [
+        ['agent message', 'body'],
+        ['update chatbot', 'fallbackMessage'],
+        ['update chatbot', 'mediaOnlyReply'],
+        ['create chatbot', 'fallbackMessage'],
+      ];
+      for (const [name, field] of cases) {
+        const endpoint = ENDPOINTS.find((e) => e.name === name)!;
+        const request = (value: string): RawRequest => ({
+          method: endpoint.method,
+          path: pathFor(endpoint),
+          headers: jsonHeaders(endpoint),
+          body: JSON.stringify({ ...endpoint.valid!(), [field]: value }),
+        });
+        const refused = await expectHandled(request('😀'.repeat(1600)));
+        expect({ name, status: refused.status, error: errorBody(refused) }).toEqual({
+          name,
+          status: 400,
+          error: expect.objectContaining({
+            code: 'VALIDATION_FAILED',
+            details: [expect.objectContaining({ field })],
+          }),
+        });
+        for (const accepted of ['😀'.repeat(800), 'a'.repeat(1600)])
+          expect({ name, field, status: (await send(request(accepted))).status }).toEqual({
+            name,
+            field,
+            status: endpoint.method === 'POST' ? 201 : 200,
+          });
+      }
     });
 
     it('Unicode, SQL- and HTML-looking strings (no NUL) are stored as sent or refused; never a 5xx', async () => {
@@ -1422,8 +1459,11 @@ describe('hostile input (property-based, seeded)', () => {
                   '12025550123',
                   '+1202555012345678',
                   'ACME',
+                  '72345',
+                  'My Bank',
                   '',
                 ),
+                fc.constant('OWN').map(() => fx.channel.phoneNumber),
                 nastyString({ withNul: false }),
               ),
               Body: fc.oneof(
@@ -1469,8 +1509,22 @@ describe('hostile input (property-based, seeded)', () => {
             if (response.status === 200) {
               if (rows.length !== 1)
                 throw new Error(`200 but ${rows.length} rows stored for ${sid}`);
-              const sent = decodeFormBody(request.body).Body;
-              expect(rows[0].body).toBe(asStoredByPostgres(sent.slice(0, 10_000)));
+              const sent = decodeFormBody(request.body);
+              expect(rows[0].body).toBe(asStoredByPostgres(sent.Body.slice(0, 10_000)));
+              // The sender as Twilio signed it, and no reply unless it is a number we may text.
+              const [stored] = await ctx.t.running.app.get(DataSource).query(
+                `SELECT c.customer_number,
+                   (SELECT count(*)::int FROM pgboss.job j
+                    WHERE j.name = 'sms-reply' AND j.data->>'messageId' = m.id::text) AS jobs
+                 FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                 WHERE m.twilio_sid = $1`,
+                [sid],
+              );
+              expect(stored.customer_number).toBe(asStoredByPostgres(sent.From));
+              const replyable =
+                /^\+[1-9]\d{6,14}$/.test(sent.From) && sent.From !== fx.channel.phoneNumber;
+              if (!replyable && stored.jobs !== 0)
+                throw new Error(`a reply was queued for the sender ${JSON.stringify(sent.From)}`);
             } else if (rows.length) {
               throw new Error(`refused with ${response.status} but stored`);
             }
@@ -1656,12 +1710,12 @@ describe('hostile input (property-based, seeded)', () => {
 
     it('webhook errors are served as application/json, not under the TwiML content type', async () => {
       // FAILS until the fix: @Header('Content-Type', 'text/xml') is applied before the handler
-      // runs, so an error thrown by the handler (here 400 for a From that is not E.164) is JSON
+      // runs, so an error thrown by the handler (here 400 for a malformed MessageSid) is JSON
       // labelled text/xml.
       const request = signed(WEBHOOK_PATH, [
-        ['MessageSid', randomMessageSid()],
+        ['MessageSid', 'SM-not-a-message-sid'],
         ['AccountSid', fx.channel.accountSid],
-        ['From', 'not-a-number'],
+        ['From', randomNumber()],
         ['To', fx.channel.phoneNumber],
         ['Body', 'hi'],
       ]);

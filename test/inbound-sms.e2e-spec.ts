@@ -279,6 +279,21 @@ describe('inbound SMS answered by the agent', () => {
       expect(withNew.status).toBe(200);
       expect(await inboundOf()).toBe(2);
     });
+
+    it('a new token saved elsewhere just after this instance cached the row: its first webhook is accepted', async () => {
+      // Junk can only make a row that does not sign be read again once per number per few
+      // seconds; a request after no such junk still gets its fresh read.
+      const newToken = 'b'.repeat(32);
+      await setToken(newToken);
+      const res = await signedPost(
+        ctx,
+        WEBHOOK,
+        inboundParams(channel, randomNumber(), 'new token first'),
+        newToken,
+      );
+      expect(res.status).toBe(200);
+      expect(await inboundOf()).toBe(2);
+    });
   });
 
   it('stores and answers the same MessageSid once, sequentially and concurrently', async () => {
@@ -341,14 +356,30 @@ describe('inbound SMS answered by the agent', () => {
   });
 
   describe('opt-out', () => {
-    it('STOP marks the contact opted out: no AI reply, no later bot texts, until START', async () => {
+    /** The opt-out of (the number texted, the customer), or undefined. */
+    const optOutOf = async (channel: ConnectedChannel, customer: string) =>
+      (
+        await db().query(
+          `SELECT source FROM sms_opt_outs WHERE sender = $1 AND customer_number = $2`,
+          [channel.phoneNumber, customer],
+        )
+      )[0] as { source: string } | undefined;
+    const replyJobsFor = (body: string) =>
+      countRows(
+        ctx,
+        `pgboss.job WHERE name = 'sms-reply' AND data->>'messageId' IN (SELECT id::text FROM messages WHERE body = $1)`,
+        [body],
+      );
+
+    it('STOP opts the customer out of the number: no AI reply, no later bot texts, until START', async () => {
       const channel = await connectChannel(ctx);
       const customer = randomNumber();
       await textFromCustomer(ctx, channel, customer, 'Stop');
-      expect((await conversationOf(channel, customer)).opted_out_at).not.toBeNull();
+      expect(await optOutOf(channel, customer)).toEqual({ source: 'keyword' });
       await textFromCustomer(ctx, channel, customer, 'Are you still there?');
+      expect(await replyJobsFor('Are you still there?')).toBe(0);
       await textFromCustomer(ctx, channel, customer, 'START');
-      expect((await conversationOf(channel, customer)).opted_out_at).toBeNull();
+      expect(await optOutOf(channel, customer)).toBeUndefined();
       await textFromCustomer(ctx, channel, customer, 'Hello again');
       const replies = await ctx.twilio.waitForMessages(1, 10_000, (m) => m.to === customer);
       await new Promise((resolve) => setTimeout(resolve, 1_500));
@@ -361,23 +392,46 @@ describe('inbound SMS answered by the agent', () => {
       ).toBe(5);
     });
 
-    it.each(['STOPALL', 'unsubscribe', 'Cancel', 'END', 'quit!'])(
+    it.each(['STOPALL', 'unsubscribe', 'Cancel', 'END', 'quit!', 'OPTOUT', 'Revoke.'])(
       '%s opts out',
       async (keyword) => {
         const channel = await connectChannel(ctx);
         const customer = randomNumber();
         await textFromCustomer(ctx, channel, customer, keyword);
-        expect((await conversationOf(channel, customer)).opted_out_at).not.toBeNull();
+        expect(await optOutOf(channel, customer)).toEqual({ source: 'keyword' });
       },
     );
+
+    it("OPTOUT and REVOKE (Twilio's defaults since 14 May 2025) get no AI reply, and nor does what follows", async () => {
+      const channel = await connectChannel(ctx);
+      const customers = [randomNumber(), randomNumber()];
+      await textFromCustomer(ctx, channel, customers[0], 'optout');
+      await textFromCustomer(ctx, channel, customers[1], 'REVOKE');
+      for (const customer of customers)
+        await textFromCustomer(ctx, channel, customer, `Still there, ${customer}?`);
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(ctx.twilio.messages.filter((m) => customers.includes(m.to))).toEqual([]);
+      expect(await replyJobsFor('optout')).toBe(0);
+      expect(await replyJobsFor('REVOKE')).toBe(0);
+    });
 
     it("honours Twilio's OptOutType whatever the body says", async () => {
       const channel = await connectChannel(ctx);
       const customer = randomNumber();
       await textFromCustomer(ctx, channel, customer, 'Arrêtez', { OptOutType: 'STOP' });
-      expect((await conversationOf(channel, customer)).opted_out_at).not.toBeNull();
+      expect(await optOutOf(channel, customer)).toEqual({ source: 'keyword' });
       await textFromCustomer(ctx, channel, customer, 'ok go', { OptOutType: 'START' });
-      expect((await conversationOf(channel, customer)).opted_out_at).toBeNull();
+      expect(await optOutOf(channel, customer)).toBeUndefined();
+    });
+
+    it('a late retry of an old STOP (the same MessageSid) does not undo a later START', async () => {
+      const channel = await connectChannel(ctx);
+      const customer = randomNumber();
+      const stop = inboundParams(channel, customer, 'STOP');
+      await signedPost(ctx, WEBHOOK, stop, channel.authToken).expect(200);
+      await textFromCustomer(ctx, channel, customer, 'START');
+      await signedPost(ctx, WEBHOOK, stop, channel.authToken).expect(200);
+      expect(await optOutOf(channel, customer)).toBeUndefined();
     });
 
     it('HELP gets no AI reply (Twilio answers it)', async () => {
@@ -386,12 +440,61 @@ describe('inbound SMS answered by the agent', () => {
       await textFromCustomer(ctx, channel, customer, 'HELP');
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       expect(repliesTo(customer)).toHaveLength(0);
+      expect(await replyJobsFor('HELP')).toBe(0);
+    });
+  });
+
+  describe('senders we never text back: stored as Twilio signed them, never answered', () => {
+    it.each([
+      ['a short code', '72345'],
+      ['an alphanumeric sender ID', 'VERIFY'],
+      ['an alphanumeric sender ID with a space', 'My Bank'],
+      ["the channel's own number", 'OWN'],
+    ])('%s', async (_kind, sender) => {
+      const channel = await connectChannel(ctx);
+      const from = sender === 'OWN' ? channel.phoneNumber : sender;
+      const body = `Your code is 123456 (${randomMessageSid()})`;
+      const delivery = await textFromCustomer(ctx, channel, from, body);
+      expect(delivery.status).toBe(200);
+      const [stored] = await messagesOf(channel, from);
+      expect(stored).toEqual(expect.objectContaining({ direction: 'inbound', body }));
+      const conversation = await conversationOf(channel, from);
+      const api = authed(ctx.t.http, channel.apiKey);
+      const list = await api.get(`/api/chatbots/${channel.chatbotId}/conversations`).expect(200);
+      expect(list.body.items).toEqual([
+        expect.objectContaining({ id: conversation.id, customerNumber: from, optedOut: false }),
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(repliesTo(from)).toEqual([]);
       expect(
-        await countRows(
-          ctx,
-          `pgboss.job WHERE name = 'sms-reply' AND data->>'messageId' IN (SELECT id::text FROM messages WHERE body = 'HELP')`,
-        ),
+        await countRows(ctx, `pgboss.job WHERE name = 'sms-reply' AND data->>'messageId' = $1`, [
+          stored.id,
+        ]),
       ).toBe(0);
+      const reply = await api
+        .post(`/api/conversations/${conversation.id}/messages`)
+        .send({ body: 'Hello?' })
+        .expect(409);
+      expect(reply.body.code).toBe('CONTACT_NOT_REPLYABLE');
+    });
+
+    it.each([
+      ['blank', '   '],
+      ['a control character', 'VERI\u0007FY'],
+      ['absurdly long', 'x'.repeat(65)],
+    ])('a From that is %s is refused with 400 and nothing stored', async (_kind, from) => {
+      const channel = await connectChannel(ctx);
+      const res = await signedPost(
+        ctx,
+        WEBHOOK,
+        inboundParams(channel, from, 'hi'),
+        channel.authToken,
+      );
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
+      expect(await countRows(ctx, `conversations WHERE chatbot_id = $1`, [channel.chatbotId])).toBe(
+        0,
+      );
     });
   });
 

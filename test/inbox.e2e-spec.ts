@@ -21,8 +21,11 @@ interface ConversationSeed {
   /** ISO text, microseconds kept: inserted as is. */
   lastMessageAt?: string;
   lastMessagePreview?: string;
-  optedOutAt?: string | null;
+  /** An opt-out of the conversation's sender is recorded for its customer. */
+  optedOut?: boolean;
   channelId?: string | null;
+  /** Default: the owner's number, else a random one. */
+  sender?: string;
 }
 
 interface MessageSeed {
@@ -60,26 +63,36 @@ describe('Inbox', () => {
   }
 
   async function insertConversation(
-    owner: { organizationId: string; chatbotId: string; channelId?: string },
+    owner: { organizationId: string; chatbotId: string; channelId?: string; phoneNumber?: string },
     seed: ConversationSeed = {},
   ): Promise<string> {
+    const customerNumber = seed.customerNumber ?? randomNumber();
+    const sender = seed.sender ?? owner.phoneNumber ?? randomNumber();
     const [{ id }] = await db.query(
       `INSERT INTO conversations
-         (organization_id, chatbot_id, channel, channel_id, customer_number, status, opted_out_at,
+         (organization_id, chatbot_id, channel, channel_id, customer_number, sender, status,
           last_message_at, last_message_preview)
        VALUES ($1, $2, 'sms', $3, $4, $5, $6, $7, $8) RETURNING id`,
       [
         owner.organizationId,
         owner.chatbotId,
         seed.channelId === undefined ? (owner.channelId ?? null) : seed.channelId,
-        seed.customerNumber ?? randomNumber(),
+        customerNumber,
+        sender,
         seed.status ?? 'bot',
-        seed.optedOutAt ?? null,
         seed.lastMessageAt ?? new Date().toISOString(),
         seed.lastMessagePreview ?? 'Hello?',
       ],
     );
+    if (seed.optedOut) await optOut(sender, customerNumber);
     return id as string;
+  }
+
+  async function optOut(sender: string, customerNumber: string): Promise<void> {
+    await db.query(
+      `INSERT INTO sms_opt_outs (sender, customer_number, source) VALUES ($1, $2, 'keyword')`,
+      [sender, customerNumber],
+    );
   }
 
   async function insertMessage(
@@ -230,18 +243,32 @@ describe('Inbox', () => {
       expect(ids).toEqual(expected.filter((c) => c.status === status).map((c) => c.id));
     });
 
-    it('reports optedOut', async () => {
+    it("reports optedOut: the customer's opt-out of the conversation's sender, even with no channel", async () => {
       const { organizationId, apiKey } = await ctx.t.createOrganization('starter');
       const chatbotId = await createChatbot(ctx, apiKey);
-      await insertConversation(
+      const optedOut = await insertConversation(
         { organizationId, chatbotId },
-        { optedOutAt: new Date().toISOString() },
+        { optedOut: true, lastMessageAt: '2025-11-20T10:00:00.000Z' },
+      );
+      const customerNumber = randomNumber();
+      // Opted out of another number only: not of this conversation's.
+      await optOut(randomNumber(), customerNumber);
+      const other = await insertConversation(
+        { organizationId, chatbotId },
+        { customerNumber, lastMessageAt: '2025-11-20T11:00:00.000Z' },
       );
       const res = await authed(ctx.t.http, apiKey)
         .get(`/api/chatbots/${chatbotId}/conversations`)
         .expect(200);
-      expect(res.body.items).toEqual([expect.objectContaining({ optedOut: true })]);
+      expect(res.body.items).toEqual([
+        expect.objectContaining({ id: other, optedOut: false }),
+        expect.objectContaining({ id: optedOut, optedOut: true }),
+      ]);
       expect(res.body.nextCursor).toBeNull();
+      const detail = await authed(ctx.t.http, apiKey)
+        .get(`/api/conversations/${optedOut}`)
+        .expect(200);
+      expect(detail.body.optedOut).toBe(true);
     });
 
     it('answers an empty page for a chatbot without conversations', async () => {
@@ -494,6 +521,15 @@ describe('Inbox', () => {
       expect(res.body.segments).toBe(11);
     });
 
+    it('accepts 800 emoji: 1,600 UTF-16 code units, as Twilio counts', async () => {
+      const conversationId = await insertConversation(main);
+      const res = await authed(ctx.t.http, main.apiKey)
+        .post(`/api/conversations/${conversationId}/messages`)
+        .send({ body: '😀'.repeat(800) })
+        .expect(201);
+      expect(res.body).toEqual(expect.objectContaining({ encoding: 'UCS-2' }));
+    });
+
     it('sends the human reply through Twilio', async () => {
       const customerNumber = randomNumber();
       const conversationId = await insertConversation(main, { customerNumber });
@@ -508,15 +544,38 @@ describe('Inbox', () => {
       expect(sent.accountSid).toBe(main.accountSid);
     });
 
-    it('refuses with 409 CONTACT_OPTED_OUT when the customer texted STOP', async () => {
-      const conversationId = await insertConversation(main, {
-        optedOutAt: new Date().toISOString(),
-      });
+    it.each([
+      ['opted out of the number this conversation was last texted at', false],
+      // The conversation was last texted at another number; the reply would leave from this one.
+      ["opted out of the channel's number in another conversation", true],
+    ])('refuses with 409 CONTACT_OPTED_OUT when the customer %s', async (_case, elsewhere) => {
+      const customerNumber = randomNumber();
+      if (elsewhere) await optOut(main.phoneNumber, customerNumber);
+      const conversationId = await insertConversation(
+        main,
+        elsewhere ? { customerNumber, sender: randomNumber() } : { customerNumber, optedOut: true },
+      );
       const res = await authed(ctx.t.http, main.apiKey)
         .post(`/api/conversations/${conversationId}/messages`)
         .send({ body: 'Are you still there?' })
         .expect(409);
       expectError(res.body, 409, 'CONTACT_OPTED_OUT');
+      expect(await messageCount(conversationId)).toBe(0);
+      expect((await conversationRow(conversationId)).status).toBe('bot');
+    });
+
+    it.each([
+      ['a short code', '72345'],
+      ['an alphanumeric sender ID', 'VERIFY'],
+      ["the channel's own number", 'OWN'],
+    ])('refuses with 409 CONTACT_NOT_REPLYABLE to %s', async (_kind, sender) => {
+      const customerNumber = sender === 'OWN' ? main.phoneNumber : sender;
+      const conversationId = await insertConversation(main, { customerNumber });
+      const res = await authed(ctx.t.http, main.apiKey)
+        .post(`/api/conversations/${conversationId}/messages`)
+        .send({ body: 'Hello?' })
+        .expect(409);
+      expectError(res.body, 409, 'CONTACT_NOT_REPLYABLE');
       expect(await messageCount(conversationId)).toBe(0);
       expect((await conversationRow(conversationId)).status).toBe('bot');
     });
@@ -538,6 +597,8 @@ describe('Inbox', () => {
       ['empty', { body: '' }],
       ['blank', { body: ' \n\t ' }],
       ['too long', { body: 'a'.repeat(1601) }],
+      ['1,600-emoji (3,200 UTF-16 code units)', { body: '😀'.repeat(1600) }],
+      ['801-emoji', { body: '😀'.repeat(801) }],
       ['missing', {}],
       ['not a string', { body: 42 }],
     ])('rejects a %s body with 400 VALIDATION_FAILED', async (_case, payload) => {

@@ -25,8 +25,8 @@ import { DataSource } from 'typeorm';
 import { initSentry } from '../src/config/sentry';
 import { authTokenAad } from '../src/modules/channels/sms-channels.service';
 import { CredentialCipher, keyIdOf } from '../src/modules/crypto/credential-cipher';
-import { Secret } from '../src/modules/crypto/secret';
 import { CredentialRotationService } from '../src/modules/crypto/credential-rotation.service';
+import { Secret } from '../src/modules/crypto/secret';
 import { FakeOpenAiServer, startFakeOpenAiServer } from './support/fake-openai-server';
 import { eventually, randomMessageSid, randomNumber } from './support/sms-fixtures';
 import { createTestDatabase } from './support/test-database';
@@ -36,6 +36,7 @@ import twilioSdk from 'twilio';
 
 const ROOT = join(__dirname, '..');
 const WEBHOOK = '/api/webhooks/twilio/sms';
+const STATUS_WEBHOOK = '/api/webhooks/twilio/sms/status';
 
 /** Runs the operator CLI against our database, as an operator would. */
 function runCli(args: string[], env: Record<string, string>) {
@@ -364,6 +365,74 @@ describe('secrets never leak', () => {
     expect((await inbound(afterRotation, 'After the rotation')).status).toBe(200);
     await twilio.waitForMessages(1, 10_000, (m) => m.to === afterRotation);
 
+    // A token that cannot be decrypted (written under a key this instance does not have, as by an
+    // instance already on the next key): its webhooks answer 503 with one Sentry event, no token.
+    const broken = newAccount('undecryptable channel');
+    const brokenChatbot = await newChatbot();
+    const connectBroken = await api().put(channelPath(brokenChatbot), {
+      accountSid: broken.sid,
+      authToken: broken.authToken,
+      phoneNumber: broken.phoneNumber,
+    });
+    expect(connectBroken.status).toBe(200);
+    const [{ id: brokenChannelId }] = await app.running.app
+      .get(DataSource)
+      .query('SELECT id FROM sms_channels WHERE phone_number = $1', [broken.phoneNumber]);
+    const signedFor = (path: string, params: Record<string, string>) =>
+      keep(
+        request(app.http)
+          .post(path)
+          .type('form')
+          .set(
+            'X-Twilio-Signature',
+            twilioSdk.getExpectedTwilioSignature(
+              broken.authToken,
+              `${TEST_PUBLIC_BASE_URL}${path}`,
+              params,
+            ),
+          )
+          .send(params),
+      );
+    const brokenInbound = () =>
+      signedFor(WEBHOOK, {
+        MessageSid: randomMessageSid(),
+        AccountSid: broken.sid,
+        From: randomNumber(),
+        To: broken.phoneNumber,
+        Body: 'Hello?',
+      });
+    expect((await brokenInbound()).status).toBe(200); // the row and its token are now cached
+    const lost = new CredentialCipher({ encryptionKeys: { current: lostKey, previous: [] } });
+    await app.running.app
+      .get(DataSource)
+      .query('UPDATE sms_channels SET auth_token_encrypted = $1 WHERE id = $2', [
+        lost.encrypt(new Secret(broken.authToken), authTokenAad(brokenChannelId)),
+        brokenChannelId,
+      ]);
+    const unavailable = [
+      await brokenInbound(),
+      await brokenInbound(),
+      await signedFor(STATUS_WEBHOOK, {
+        MessageSid: randomMessageSid(),
+        MessageStatus: 'delivered',
+        AccountSid: broken.sid,
+        From: broken.phoneNumber,
+        To: randomNumber(),
+      }),
+    ];
+    for (const res of unavailable) {
+      expect(res.status).toBe(503);
+      expect(res.body).toMatchObject({ statusCode: 503, code: 'SERVICE_UNAVAILABLE' });
+    }
+    await Sentry.flush(3_000);
+    const reports = sentry.envelopes.filter(
+      (envelope) => envelope.includes('DecryptionError') && envelope.includes(brokenChannelId),
+    );
+    expect(reports).toHaveLength(1); // once a minute per channel, however often it is asked
+    expect(reports[0]).toContain('"feature":"channels/sms"');
+    expect(reports[0]).toContain(`"chatbot_id":"${brokenChatbot}"`);
+    expect(reports[0]).toContain(`"channel_id":"${brokenChannelId}"`);
+
     // Disconnect: once with Twilio failing to clear the webhook (logged)...
     const second = newAccount('second channel');
     const secondChatbot = await newChatbot();
@@ -392,7 +461,6 @@ describe('secrets never leak', () => {
         })
       ).status,
     ).toBe(200);
-    const lost = new CredentialCipher({ encryptionKeys: { current: lostKey, previous: [] } });
     const [{ id: thirdId }] = await app.running.app
       .get(DataSource)
       .query('SELECT id FROM sms_channels WHERE chatbot_id = $1', [thirdChatbot]);

@@ -97,10 +97,9 @@ export class AppUnderTest {
       TWILIO_API_BASE_URL: options.twilio.url,
       LOG_LEVEL: 'warn',
       QUEUE_POLL_SECONDS: '1',
-      // Limits that would otherwise throttle or skip the benchmark's own traffic: per-number and
-      // per-key rate limits, and the loop guard (the history test sends 100 messages a minute
-      // into one conversation on purpose).
-      WEBHOOK_RATE_LIMIT_PER_MINUTE: '1000000',
+      // Limits that would otherwise throttle or skip the benchmark's own traffic: the per-key
+      // rate limit, and the loop guard (the history test sends 100 messages a minute into one
+      // conversation on purpose).
       API_RATE_LIMIT_PER_MINUTE: '1000000',
       BOT_REPLIES_PER_MINUTE: '1000',
       ...options.extraEnv,

@@ -47,6 +47,14 @@ describe('loadConfig', () => {
     );
   });
 
+  it('serves the API docs unless API_DOCS=off, also in production; no shutdown drain by default', () => {
+    expect(loadConfig(base).apiDocs).toBe(true);
+    expect(loadConfig({ ...base, NODE_ENV: 'production' }).apiDocs).toBe(true);
+    expect(loadConfig({ ...base, API_DOCS: 'off' }).apiDocs).toBe(false);
+    expect(loadConfig(base).shutdownDrainSeconds).toBe(0);
+    expect(loadConfig({ ...base, SHUTDOWN_DRAIN_SECONDS: '5' }).shutdownDrainSeconds).toBe(5);
+  });
+
   it('derives PUBLIC_BASE_URL from PORT and strips trailing slashes', () => {
     expect(loadConfig({ ...base, PORT: '8080' }).publicBaseUrl).toBe('http://localhost:8080');
     expect(loadConfig({ ...base, PUBLIC_BASE_URL: 'https://app.example.com/' }).publicBaseUrl).toBe(
@@ -64,6 +72,8 @@ describe('loadConfig', () => {
     [{ AGENT_PROVIDER: 'openai' }, 'OPENAI_API_KEY'],
     [{ DASHBOARD_ORIGINS: 'https://ok.example, nope' }, 'DASHBOARD_ORIGINS'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ API_DOCS: 'yes' }, 'API_DOCS'],
+    [{ SHUTDOWN_DRAIN_SECONDS: '61' }, 'SHUTDOWN_DRAIN_SECONDS'],
     [
       { CREDENTIALS_ENCRYPTION_KEY: randomBytes(16).toString('base64') },
       'CREDENTIALS_ENCRYPTION_KEY',

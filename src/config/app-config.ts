@@ -33,7 +33,14 @@ export interface AppConfig {
     deadlineMs: number;
   };
   dashboardOrigins: string[];
+  /** Serve Swagger UI at /api/docs and the OpenAPI document at /api/docs-json (API_DOCS=on). */
+  apiDocs: boolean;
   logLevel: string;
+  /**
+   * On SIGTERM, readiness answers 503 for this long before the server stops taking requests, so
+   * a load balancer polling it moves traffic elsewhere first.
+   */
+  shutdownDrainSeconds: number;
   /** Worker concurrency for reply jobs; 0 disables the worker in this process. */
   replyWorkerConcurrency: number;
   /** How often idle workers poll (pg-boss minimum 0.5 s); a local enqueue also wakes them at once. */
@@ -48,9 +55,14 @@ export interface AppConfig {
   replyJobExpireSeconds: number;
   /** Loop guard: at most this many bot replies per conversation per minute. */
   botRepliesPerMinute: number;
-  /** Webhook rate limit per Twilio number (requests per minute). */
-  webhookRateLimitPerMinute: number;
-  /** Dashboard API rate limit per API key (requests per minute). */
+  /**
+   * Webhook requests that fail verification, per client address per minute, before that address's
+   * failing requests get 429. A correctly signed webhook is never limited.
+   */
+  webhookFailuresPerMinute: number;
+  /** Unknown or revoked API keys per client address per minute, before that address gets 429. */
+  apiKeyFailuresPerMinute: number;
+  /** Dashboard API budget per API key, all routes and instances together (requests per minute). */
   apiRateLimitPerMinute: number;
   /**
    * Create a demo organization, chatbot and API key when the embedded database on disk is empty
@@ -225,6 +237,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const demo = env.DEMO_ORGANIZATION || 'on';
   if (!['on', 'off'].includes(demo))
     throw new ConfigError('DEMO_ORGANIZATION', 'must be "on" or "off"');
+  const apiDocs = env.API_DOCS || 'on';
+  if (!['on', 'off'].includes(apiDocs)) throw new ConfigError('API_DOCS', 'must be "on" or "off"');
   const logLevel = env.LOG_LEVEL || 'info';
   if (!LOG_LEVELS.includes(logLevel))
     throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
@@ -250,20 +264,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       deadlineMs: openaiTimeoutMs * (OPENAI_MAX_RETRIES + 1) + OPENAI_BACKOFF_ALLOWANCE_MS,
     },
     dashboardOrigins,
+    apiDocs: apiDocs === 'on',
     logLevel,
+    shutdownDrainSeconds: parseInteger(env, 'SHUTDOWN_DRAIN_SECONDS', 0, 0, 60),
     replyWorkerConcurrency: parseInteger(env, 'REPLY_WORKER_CONCURRENCY', 4, 0, 64),
     queuePollSeconds: parseInteger(env, 'QUEUE_POLL_SECONDS', 2, 1, 60),
     replyRetryDelaySeconds: parseInteger(env, 'REPLY_RETRY_DELAY_SECONDS', 5, 1, 3600),
     replyRetryLimit: parseInteger(env, 'REPLY_RETRY_LIMIT', 8, 0, 50),
     replyJobExpireSeconds: parseInteger(env, 'REPLY_JOB_EXPIRE_SECONDS', 120, 2, 3600),
     botRepliesPerMinute: parseInteger(env, 'BOT_REPLIES_PER_MINUTE', 6, 1, 1000),
-    webhookRateLimitPerMinute: parseInteger(
-      env,
-      'WEBHOOK_RATE_LIMIT_PER_MINUTE',
-      600,
-      1,
-      1_000_000,
-    ),
+    webhookFailuresPerMinute: parseInteger(env, 'WEBHOOK_FAILURES_PER_MINUTE', 60, 1, 1_000_000),
+    apiKeyFailuresPerMinute: parseInteger(env, 'API_KEY_FAILURES_PER_MINUTE', 30, 1, 1_000_000),
     apiRateLimitPerMinute: parseInteger(env, 'API_RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
     demoOrganization:
       demo === 'on' &&

@@ -19,6 +19,9 @@ export interface EmbeddedPostgres {
 
 const IN_MEMORY = 'memory://';
 
+/** A throwaway database that lives and dies with the process that opened it. */
+export const isInMemoryDataDir = (dataDir: string): boolean => dataDir.startsWith(IN_MEMORY);
+
 function serverFile(dataDir: string): string {
   return `${dataDir.replace(/\/+$/, '')}.server.json`;
 }
@@ -34,7 +37,7 @@ function isAlive(pid: number): boolean {
 
 /** The URL of an embedded server another live process already serves for this directory. */
 export function findRunningEmbeddedServer(dataDir: string): string | null {
-  if (dataDir.startsWith(IN_MEMORY)) return null;
+  if (isInMemoryDataDir(dataDir)) return null;
   const file = serverFile(dataDir);
   if (!existsSync(file)) return null;
   try {
@@ -48,7 +51,7 @@ export function findRunningEmbeddedServer(dataDir: string): string | null {
 }
 
 export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPostgres> {
-  const inMemory = dataDir.startsWith(IN_MEMORY);
+  const inMemory = isInMemoryDataDir(dataDir);
   if (!inMemory) mkdirSync(dirname(dataDir), { recursive: true });
   const db = await PGlite.create(inMemory ? undefined : dataDir);
   // Many pooled connections share the one PGlite session, taking turns statement by statement

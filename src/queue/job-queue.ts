@@ -64,6 +64,7 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
   private readonly loops: Promise<void>[] = [];
   private stopping = false;
   private started: Promise<void> | null = null;
+  private running = false;
 
   constructor(
     @Inject(DATABASE_URL) databaseUrl: string,
@@ -85,8 +86,15 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   onModuleInit(): Promise<void> {
-    this.started ??= this.boss.start().then(() => undefined);
+    this.started ??= this.boss.start().then(() => {
+      this.running = true;
+    });
     return this.started;
+  }
+
+  /** Started, and not stopping: what readiness reports as "job queue". */
+  get isRunning(): boolean {
+    return this.running && !this.stopping;
   }
 
   /**

@@ -1,5 +1,6 @@
 import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 
 export interface SentrySink {
   dsn: string;
@@ -14,7 +15,10 @@ export async function startSentrySink(): Promise<SentrySink> {
     const chunks: Buffer[] = [];
     req.on('data', (chunk) => chunks.push(chunk));
     req.on('end', () => {
-      envelopes.push(Buffer.concat(chunks).toString('utf8'));
+      // The SDK gzips an envelope over 32 kB (many breadcrumbs make an event that big).
+      const body = Buffer.concat(chunks);
+      const gzipped = req.headers['content-encoding'] === 'gzip';
+      envelopes.push((gzipped ? gunzipSync(body) : body).toString('utf8'));
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('{}');
     });

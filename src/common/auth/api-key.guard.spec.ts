@@ -9,9 +9,12 @@ import { IS_PUBLIC } from './auth.decorators';
 const organization = { id: 'org-1', name: 'Acme', plan: 'starter' } as Organization;
 
 function contextFor(authorization: string | undefined, isPublic = false) {
-  const request: { headers: Record<string, string | undefined>; organization?: Organization } = {
-    headers: { authorization },
-  };
+  const request: {
+    headers: Record<string, string | undefined>;
+    ip: string;
+    organization?: Organization;
+    apiKeyId?: string;
+  } = { headers: { authorization }, ip: '192.0.2.1' };
   const handler = () => undefined;
   if (isPublic) Reflect.defineMetadata(IS_PUBLIC, true, handler);
   const context = {
@@ -22,26 +25,69 @@ function contextFor(authorization: string | undefined, isPublic = false) {
   return { context, request };
 }
 
+const good = `sk_${'a'.repeat(16)}_${'G'.repeat(43)}`;
+const wellFormed = (i: number) => `sk_${i.toString(16).padStart(16, '0')}_${'B'.repeat(43)}`;
+
 describe('ApiKeyGuard', () => {
-  const resolve = jest.fn(async (key: string) => (key === 'sk_good' ? organization : null));
-  const guard = new ApiKeyGuard(new Reflector(), { resolve } as unknown as ApiKeysService);
+  const resolve = jest.fn(async (key: string) =>
+    key === good ? { keyId: 'key-1', organization } : null,
+  );
+  const apiKeys = {
+    resolve,
+    isWellFormed: (key: string) => /^sk_[a-f0-9]{16}_[A-Za-z0-9_-]{43}$/.test(key),
+  } as unknown as ApiKeysService;
+  let guard: ApiKeyGuard;
 
-  beforeEach(() => resolve.mockClear());
+  beforeEach(() => {
+    resolve.mockClear();
+    guard = new ApiKeyGuard(new Reflector(), apiKeys, { apiKeyFailuresPerMinute: 3 });
+  });
 
-  it('resolves a Bearer key to the request organization', async () => {
-    const { context, request } = contextFor('Bearer sk_good');
-    await expect(guard.canActivate(context)).resolves.toBe(true);
-    expect(request.organization).toBe(organization);
+  it('resolves a Bearer key to the request organization and key id, however the header is spelled', async () => {
+    for (const header of [`Bearer ${good}`, `bearer ${good}`, `Bearer \t ${good} `]) {
+      const { context, request } = contextFor(header);
+      await expect(guard.canActivate(context)).resolves.toBe(true);
+      expect(request).toMatchObject({ organization, apiKeyId: 'key-1' });
+    }
+  });
+
+  it('after N unknown keys from one address: 429 with no lookup, but a key it knows still works', async () => {
+    await guard.canActivate(contextFor(`Bearer ${good}`).context);
+    for (let i = 0; i < 3; i += 1)
+      await expect(
+        guard.canActivate(contextFor(`Bearer ${wellFormed(i)}`).context),
+      ).rejects.toMatchObject({ status: 401 });
+    resolve.mockClear();
+    await expect(
+      guard.canActivate(contextFor(`Bearer ${wellFormed(9)}`).context),
+    ).rejects.toMatchObject({
+      code: 'RATE_LIMITED',
+      retryAfterSeconds: expect.any(Number),
+    });
+    expect(resolve).not.toHaveBeenCalled();
+    await expect(guard.canActivate(contextFor(`Bearer ${good}`).context)).resolves.toBe(true);
+    expect(resolve).toHaveBeenCalledTimes(1);
+  });
+
+  it('a malformed key is refused without a lookup, and does not count as an attempt', async () => {
+    for (let i = 0; i < 10; i += 1)
+      await expect(guard.canActivate(contextFor('Bearer sk_short').context)).rejects.toMatchObject({
+        status: 401,
+      });
+    expect(resolve).not.toHaveBeenCalled();
+    await expect(
+      guard.canActivate(contextFor(`Bearer ${wellFormed(1)}`).context),
+    ).rejects.toMatchObject({ status: 401 });
   });
 
   it.each([
     undefined,
     '',
-    'sk_good',
-    'Basic sk_good',
+    good,
+    `Basic ${good}`,
     'Bearer',
-    'Bearer sk_bad',
-    'Bearer sk_good extra',
+    `Bearer ${wellFormed(1)}`,
+    `Bearer ${good} extra`,
   ])('answers 401 UNAUTHORIZED for %p', async (header) => {
     const { context, request } = contextFor(header);
     await expect(guard.canActivate(context)).rejects.toMatchObject({

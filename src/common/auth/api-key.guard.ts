@@ -1,16 +1,38 @@
-import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { DomainError } from '../errors/domain-error';
+import { createHash } from 'node:crypto';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { DomainError, RateLimitedError } from '../errors/domain-error';
+import { FailureLimiter } from '../rate-limit/failure-limiter';
 import { ApiKeysService } from '../../modules/organizations/api-keys.service';
 import { AuthenticatedRequest, IS_PUBLIC } from './auth.decorators';
 
-/** Global guard: `Authorization: Bearer <API key>` → the request's organization, else 401. */
+const KNOWN_KEY_TTL_MS = 10 * 60_000;
+const KNOWN_KEYS_MAX = 10_000;
+
+const unauthorized = () =>
+  new DomainError('UNAUTHORIZED', 'A valid API key is required (Authorization: Bearer <key>)');
+
+/**
+ * Global guard: `Authorization: Bearer <API key>` → the request's organization and key id, else
+ * 401. Only a well-formed key costs a database lookup, so only those count as failed attempts:
+ * past API_KEY_FAILURES_PER_MINUTE of them from one address, that address gets 429 without a
+ * lookup, except for keys this instance resolved lately (a colleague behind the same address
+ * keeps working; the lookup still decides, so a revoked key is refused at once).
+ */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
+  private readonly failures: FailureLimiter;
+  /** SHA-256 of keys resolved lately → until when they count as known. */
+  private readonly knownKeys = new Map<string, number>();
+
   constructor(
     private readonly reflector: Reflector,
     private readonly apiKeys: ApiKeysService,
-  ) {}
+    @Inject(APP_CONFIG) config: Pick<AppConfig, 'apiKeyFailuresPerMinute'>,
+  ) {
+    this.failures = new FailureLimiter(config.apiKeyFailuresPerMinute);
+  }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [
@@ -19,14 +41,37 @@ export class ApiKeyGuard implements CanActivate {
     ]);
     if (isPublic) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
-    const organization = match ? await this.apiKeys.resolve(match[1]) : null;
-    if (!organization)
-      throw new DomainError(
-        'UNAUTHORIZED',
-        'A valid API key is required (Authorization: Bearer <key>)',
-      );
-    request.organization = organization;
+    const presented = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
+    if (!presented || !this.apiKeys.isWellFormed(presented)) throw unauthorized();
+    const hash = createHash('sha256').update(presented).digest('base64');
+    const known = (this.knownKeys.get(hash) ?? 0) > Date.now();
+    // An unknown key's attempt is counted before its lookup, so concurrent attempts cannot all
+    // slip through while the first ones are still being looked up.
+    if (!known) {
+      const wait = this.failures.fail(request.ip);
+      if (wait > 0)
+        throw new RateLimitedError(
+          wait,
+          'Too many failed API key attempts from this address, try again later',
+        );
+    }
+    let resolved: Awaited<ReturnType<ApiKeysService['resolve']>>;
+    try {
+      resolved = await this.apiKeys.resolve(presented);
+    } catch (error) {
+      if (!known) this.failures.refund(request.ip); // not a failed attempt: the database failed
+      throw error;
+    }
+    if (!resolved) {
+      if (known) this.failures.fail(request.ip);
+      this.knownKeys.delete(hash);
+      throw unauthorized();
+    }
+    if (!known) this.failures.refund(request.ip);
+    if (this.knownKeys.size >= KNOWN_KEYS_MAX) this.knownKeys.clear();
+    this.knownKeys.set(hash, Date.now() + KNOWN_KEY_TTL_MS);
+    request.organization = resolved.organization;
+    request.apiKeyId = resolved.keyId;
     return true;
   }
 }

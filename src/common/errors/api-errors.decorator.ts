@@ -32,7 +32,11 @@ export const ERROR_EXAMPLES: Record<ErrorCode, Omit<ErrorBody, 'statusCode' | 'c
   },
   CONTACT_OPTED_OUT: {
     message:
-      'This customer opted out of SMS (replied STOP); they can be texted again after they send START',
+      'This customer opted out of SMS from this number (replied STOP); they can be texted again after they send START',
+  },
+  CONTACT_NOT_REPLYABLE: {
+    message:
+      "This sender can't be texted back: it is a short code, an alphanumeric sender ID or this channel's own number",
   },
   PAYLOAD_TOO_LARGE: { message: 'Request body is too large' },
   HEADERS_TOO_LARGE: { message: 'Request line or headers are too large' },

@@ -28,3 +28,13 @@ export class DomainError extends Error {
 
 export const notFound = (what: string): DomainError =>
   new DomainError('NOT_FOUND', `${what} not found`);
+
+/** A 429 with the seconds to wait; the exception filter sends them as Retry-After. */
+export class RateLimitedError extends DomainError {
+  constructor(
+    readonly retryAfterSeconds: number,
+    message: string,
+  ) {
+    super('RATE_LIMITED', message);
+  }
+}

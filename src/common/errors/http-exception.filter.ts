@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import { ThrottlerException } from '@nestjs/throttler';
 import * as Sentry from '@sentry/nestjs';
 import type { Response } from 'express';
-import { DomainError } from './domain-error';
+import { DomainError, RateLimitedError } from './domain-error';
 import { ErrorBody, ErrorCode } from './error-codes';
 
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
@@ -63,6 +63,8 @@ export class HttpExceptionFilter implements ExceptionFilter {
       if (body.code === 'INTERNAL_ERROR') Sentry.captureException(exception);
     }
     if (response.headersSent) return;
+    if (exception instanceof RateLimitedError)
+      response.setHeader('Retry-After', String(exception.retryAfterSeconds));
     // type(): a route's @Header('Content-Type', 'text/xml') is already set when its handler throws.
     response.status(body.statusCode).type('application/json').json(body);
   }

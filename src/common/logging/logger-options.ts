@@ -1,6 +1,9 @@
+import { RequestMethod } from '@nestjs/common';
 import type { DestinationStream } from 'pino';
 import type { Params } from 'nestjs-pino';
+import pretty from 'pino-pretty';
 import type { AppConfig } from '../../config/app-config';
+import { assignRequestId } from './request-id';
 
 /**
  * Paths pino blanks out wherever they appear: credentials in headers and bodies, and any property
@@ -25,12 +28,58 @@ export const REDACTED_PATHS = [
   'err.driverError.parameters',
 ];
 
+/** Probes are polled every few seconds by a load balancer: never request-logged. */
+const PROBE_PATHS = new Set(['/api/health', '/api/health/live', '/api/health/ready']);
+
+/**
+ * Human-readable logs for a person at a terminal in development; one JSON line per event
+ * everywhere else (production, CI, a log shipper, tests capturing `stream`).
+ */
+export function usePrettyLogs(
+  config: Pick<AppConfig, 'nodeEnv'>,
+  stdout: { isTTY?: boolean } = process.stdout,
+): boolean {
+  return stdout.isTTY === true && config.nodeEnv !== 'production';
+}
+
+interface LoggedRequest {
+  id?: string;
+  method?: string;
+  url?: string;
+}
+
+/** One line per request ("GET /api/chatbots 200 12 ms [id]"); other fields follow as pino-pretty prints them. */
+function prettyMessage(log: Record<string, unknown>, messageKey: string): string {
+  const context = typeof log.context === 'string' ? `[${log.context}] ` : '';
+  const req = log.req as LoggedRequest | undefined;
+  const res = log.res as { statusCode?: number } | undefined;
+  if (req && res && typeof log.responseTime === 'number') {
+    return `${context}${req.method} ${req.url} ${res.statusCode} ${log.responseTime} ms [${req.id}]`;
+  }
+  const message = String(log[messageKey] ?? '');
+  return req?.id ? `${context}${message} [${req.id}]` : `${context}${message}`;
+}
+
+function prettyStream(): DestinationStream {
+  return pretty({
+    colorize: true,
+    sync: true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,context,req,res,responseTime',
+    messageFormat: prettyMessage,
+  });
+}
+
 export function loggerOptions(config: AppConfig, stream?: DestinationStream): Params {
   return {
+    // Named wildcard: the default '*' under the 'api' prefix made Nest warn "Unsupported route
+    // path: /api/*" twice on every start (nestjs-pino's documented fix).
+    forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
     pinoHttp: {
-      stream,
+      stream: stream ?? (usePrettyLogs(config) ? prettyStream() : undefined),
       level: config.logLevel,
       redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
+      genReqId: assignRequestId,
       // Bodies are never logged: they carry tokens and customers' messages.
       serializers: {
         req: (req: { id: unknown; method: string; url: string }) => ({
@@ -42,7 +91,13 @@ export function loggerOptions(config: AppConfig, stream?: DestinationStream): Pa
         // dozen) cost more per webhook than verifying its signature.
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
-      autoLogging: { ignore: (req) => req.url === '/api/health' },
+      autoLogging: {
+        ignore: (req) => {
+          // originalUrl: Express strips a middleware's mount path from req.url.
+          const url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '';
+          return PROBE_PATHS.has(url.split('?')[0]);
+        },
+      },
     },
   };
 }

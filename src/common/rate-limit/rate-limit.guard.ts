@@ -1,25 +1,25 @@
-import { Injectable } from '@nestjs/common';
+import { ExecutionContext, Injectable } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
-import { createHash } from 'node:crypto';
-import type { Request } from 'express';
-
-export const isWebhook = (request: Request): boolean => request.path.startsWith('/api/webhooks/');
+import type { AuthenticatedRequest } from '../auth/auth.decorators';
 
 /**
- * Rate limits by who is asking: a Twilio number on the webhooks (one noisy number cannot starve
- * the others), an API key on the dashboard API (a hash of it, never the key itself), the client
- * address otherwise. Counters are per instance (in memory).
+ * The dashboard API's budget: one per API key across every route and instance, keyed by the key's
+ * id (so every spelling of the Authorization header shares it). Runs after ApiKeyGuard; requests
+ * it did not authenticate (Twilio's webhooks, health) are not limited here: failed attempts are
+ * limited per address where they fail (ApiKeyGuard, TwilioSignatureGuard).
  */
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
-  protected async getTracker(request: Request): Promise<string> {
-    if (isWebhook(request)) {
-      const body = (request.body ?? {}) as Record<string, unknown>;
-      const number = request.path.endsWith('/status') ? body.From : body.To;
-      return `number:${typeof number === 'string' ? number : request.ip}`;
-    }
-    const authorization = request.headers.authorization;
-    if (authorization) return `key:${createHash('sha256').update(authorization).digest('hex')}`;
-    return `ip:${request.ip}`;
+  protected shouldSkip(context: ExecutionContext): Promise<boolean> {
+    return Promise.resolve(!context.switchToHttp().getRequest<AuthenticatedRequest>().apiKeyId);
+  }
+
+  protected getTracker(request: AuthenticatedRequest): Promise<string> {
+    return Promise.resolve(`api-key:${request.apiKeyId}`);
+  }
+
+  /** The throttler's default key adds the controller and handler: a budget per route. */
+  protected generateKey(_context: ExecutionContext, tracker: string): string {
+    return tracker;
   }
 }

@@ -139,7 +139,7 @@ export class ConnectSmsChannelUseCase {
     const webhookUrl = this.channels.webhookUrl;
     let pointedAtUs = false;
     try {
-      return await this.dataSource.transaction(async (manager) => {
+      const channel = await this.dataSource.transaction(async (manager) => {
         const repository = manager.getRepository(SmsChannel);
         const existing = await repository.findOne({
           where: { chatbotId },
@@ -183,6 +183,9 @@ export class ConnectSmsChannelUseCase {
         }
         return repository.findOneByOrFail({ id });
       });
+      // After the commit: a webhook meanwhile may have cached "no channel" for the number.
+      this.channels.forget(channel);
+      return channel;
     } catch (error) {
       // The commit failed after Twilio was changed: put the customer's setting back.
       if (pointedAtUs) await this.restoreSmsUrl(credentials, number);

@@ -22,6 +22,12 @@ const TOKEN_CACHE_TTL_MS = 5 * 60_000;
 const TOKEN_CACHE_MAX = 10_000;
 const WEBHOOK_CACHE_TTL_MS = 60_000;
 const WEBHOOK_CACHE_MAX = 20_000;
+/**
+ * How long "no channel for this number" is believed, and how often at most a cached row that does
+ * not sign is read again: a miss costs one query per number per this long, whatever the volume.
+ */
+export const WEBHOOK_MISS_TTL_MS = 5_000;
+const WEBHOOK_MISS_MAX = 50_000;
 
 const CHANNEL_BY_NUMBER: PreparedStatement = {
   name: 'sms-channel-by-number',
@@ -37,6 +43,12 @@ export type WebhookChannel = Pick<
   'id' | 'organizationId' | 'chatbotId' | 'accountSid' | 'phoneNumber' | 'authTokenEncrypted'
 >;
 
+/** The channel that owns a number (null: none), as read from the database at `readAt`. */
+export interface WebhookLookup {
+  channel: WebhookChannel | null;
+  readAt: number;
+}
+
 export const authTokenAad = (channelId: string): string =>
   associatedDataFor('sms_channels', channelId, 'auth_token_encrypted');
 
@@ -48,10 +60,13 @@ export const authTokenAad = (channelId: string): string =>
 @Injectable()
 export class SmsChannelsService {
   private readonly tokens = new Map<string, { token: Secret; expiresAt: number }>();
-  private readonly webhookChannels = new Map<
-    string,
-    { channel: WebhookChannel; expiresAt: number }
-  >();
+  private readonly webhookChannels = new Map<string, WebhookLookup>();
+  /** Numbers with no channel, apart from webhookChannels so junk cannot evict real rows. */
+  private readonly missingNumbers = new Map<string, WebhookLookup>();
+  /** Reads under way, shared by every request for the same number. */
+  private readonly reads = new Map<string, Promise<WebhookLookup>>();
+  /** When each number's row was last read again because it did not sign (recheckForWebhook). */
+  private readonly rechecks = new Map<string, number>();
 
   constructor(
     @InjectRepository(SmsChannel) private readonly channels: Repository<SmsChannel>,
@@ -74,26 +89,54 @@ export class SmsChannelsService {
   }
 
   /**
-   * The channel that owns a number, for the webhooks. With `cached`, a row read in the last minute
-   * may be served from memory: only for a caller that checks it is still current in the same
-   * statement that stores anything (the inbound webhook compares id, number and ciphertext), so a
-   * disconnect, a reconnect or a key rotation on any instance takes effect at once.
+   * The channel that owns a number, for the webhooks: what this instance read in the last minute
+   * (or `maxAgeMs`; that there is none: in the last WEBHOOK_MISS_TTL_MS), else one read shared by
+   * every request for that number meanwhile. A cached row may be stale: only for callers that
+   * check it is still current in the statement that stores anything (the inbound webhook compares
+   * id, number and ciphertext), or that read it again before they accept (readForWebhook).
    */
-  async findForWebhook(phoneNumber: string, cached: boolean): Promise<WebhookChannel | null> {
+  lookupForWebhook(phoneNumber: string, maxAgeMs = WEBHOOK_CACHE_TTL_MS): Promise<WebhookLookup> {
     const now = Date.now();
-    if (cached) {
-      const hit = this.webhookChannels.get(phoneNumber);
-      if (hit && hit.expiresAt > now) return hit.channel;
+    const hit = this.webhookChannels.get(phoneNumber);
+    if (hit && now - hit.readAt < Math.min(maxAgeMs, WEBHOOK_CACHE_TTL_MS))
+      return Promise.resolve(hit);
+    const miss = this.missingNumbers.get(phoneNumber);
+    if (miss && now - miss.readAt < Math.min(maxAgeMs, WEBHOOK_MISS_TTL_MS))
+      return Promise.resolve(miss);
+    let read = this.reads.get(phoneNumber);
+    if (!read) {
+      read = this.readForWebhook(phoneNumber).finally(() => this.reads.delete(phoneNumber));
+      this.reads.set(phoneNumber, read);
     }
+    return read;
+  }
+
+  /**
+   * Reads a number's cached row again for a request it did not verify (it may predate a reconnect
+   * or a key rotation on another instance): at most once per number per WEBHOOK_MISS_TTL_MS,
+   * however many such requests come; in between, the cached lookup answers.
+   */
+  recheckForWebhook(phoneNumber: string): Promise<WebhookLookup> {
+    const now = Date.now();
+    if (now - (this.rechecks.get(phoneNumber) ?? -Infinity) < WEBHOOK_MISS_TTL_MS)
+      return this.lookupForWebhook(phoneNumber);
+    if (this.rechecks.size >= WEBHOOK_MISS_MAX) this.rechecks.clear();
+    this.rechecks.set(phoneNumber, now);
+    return this.lookupForWebhook(phoneNumber, 0);
+  }
+
+  /** Reads the number's channel from the database now, and caches what it found. */
+  async readForWebhook(phoneNumber: string): Promise<WebhookLookup> {
+    const readAt = Date.now();
     const rows = await this.statements.query<WebhookChannel>(CHANNEL_BY_NUMBER, [phoneNumber]);
-    const channel = rows[0] ?? null;
-    if (channel) {
-      if (this.webhookChannels.size >= WEBHOOK_CACHE_MAX) this.webhookChannels.clear();
-      this.webhookChannels.set(phoneNumber, { channel, expiresAt: now + WEBHOOK_CACHE_TTL_MS });
-    } else {
-      this.webhookChannels.delete(phoneNumber);
-    }
-    return channel;
+    const lookup = { channel: rows[0] ?? null, readAt };
+    const [cache, other, max] = lookup.channel
+      ? [this.webhookChannels, this.missingNumbers, WEBHOOK_CACHE_MAX]
+      : [this.missingNumbers, this.webhookChannels, WEBHOOK_MISS_MAX];
+    if (cache.size >= max) cache.clear();
+    cache.set(phoneNumber, lookup);
+    other.delete(phoneNumber);
+    return lookup;
   }
 
   credentials(
@@ -109,10 +152,11 @@ export class SmsChannelsService {
     return { accountSid: channel.accountSid, authToken: token };
   }
 
-  /** Drops what this instance cached of a channel (disconnect, reconnect). */
+  /** Drops what this instance cached of a channel and its number (connect, disconnect). */
   forget(channel: Pick<SmsChannel, 'authTokenEncrypted' | 'phoneNumber'>): void {
     this.tokens.delete(channel.authTokenEncrypted);
     this.webhookChannels.delete(channel.phoneNumber);
+    this.missingNumbers.delete(channel.phoneNumber);
   }
 
   async recordError(channelId: string, reason: string, at = new Date()): Promise<void> {

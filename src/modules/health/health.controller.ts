@@ -5,6 +5,13 @@ import { SkipThrottle } from '@nestjs/throttler';
 import { Public } from '../../common/auth/auth.decorators';
 import { ApiErrors } from '../../common/errors/api-errors.decorator';
 import { DomainError } from '../../common/errors/domain-error';
+import { ReadinessService } from './readiness.service';
+
+const OK_SCHEMA = {
+  type: 'object',
+  properties: { status: { type: 'string', enum: ['ok'] } },
+  example: { status: 'ok' },
+};
 
 @ApiTags('health')
 @ApiSecurity({})
@@ -15,26 +22,47 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly database: TypeOrmHealthIndicator,
+    private readonly readiness: ReadinessService,
   ) {}
 
   @Get()
   @ApiOperation({
-    summary: 'Liveness and database check, for load balancers (no API key)',
+    summary: 'Database check (kept for existing monitors; prefer /health/live and /health/ready)',
   })
-  @ApiOkResponse({
-    description: 'The database answers',
-    schema: {
-      type: 'object',
-      properties: { status: { type: 'string', enum: ['ok'] } },
-      example: { status: 'ok' },
-    },
-  })
+  @ApiOkResponse({ description: 'The database answers', schema: OK_SCHEMA })
   @ApiErrors('SERVICE_UNAVAILABLE')
   async check(): Promise<{ status: 'ok' }> {
     try {
       await this.health.check([() => this.database.pingCheck('database', { timeout: 2_000 })]);
     } catch {
       throw new DomainError('SERVICE_UNAVAILABLE', 'Database is unavailable');
+    }
+    return { status: 'ok' };
+  }
+
+  @Get('live')
+  @ApiOperation({
+    summary: 'Liveness: the process serves HTTP (no dependency is checked)',
+    description:
+      'For a container liveness probe or HEALTHCHECK: 200 whenever the process answers at all, also while the database is down or the instance is draining, so a database blip never restarts every instance. It has no error response; a dead process gives no answer.',
+  })
+  @ApiOkResponse({ description: 'The process is up', schema: OK_SCHEMA })
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  @Get('ready')
+  @ApiOperation({
+    summary: 'Readiness: the database answers, migrations are applied, the job queue runs',
+    description:
+      'For a load balancer or readiness probe. 503 `SERVICE_UNAVAILABLE` names what is missing ("Not ready: database unavailable"); from SIGTERM on it answers 503 "Not ready: shutting down" while in-flight work finishes (`SHUTDOWN_DRAIN_SECONDS`), so traffic moves elsewhere before the server stops listening.',
+  })
+  @ApiOkResponse({ description: 'Ready for traffic', schema: OK_SCHEMA })
+  @ApiErrors('SERVICE_UNAVAILABLE')
+  async ready(): Promise<{ status: 'ok' }> {
+    const problems = await this.readiness.problems();
+    if (problems.length) {
+      throw new DomainError('SERVICE_UNAVAILABLE', `Not ready: ${problems.join('; ')}`);
     }
     return { status: 'ok' };
   }

@@ -7,9 +7,11 @@ import {
   JoinColumn,
   ManyToOne,
   PrimaryGeneratedColumn,
+  VirtualColumn,
 } from 'typeorm';
 import { Chatbot } from '../agent/chatbot.entity';
 import { SmsChannel } from '../channels/sms-channel.entity';
+import { optedOutSql } from '../opt-outs/sms-opt-out.store';
 import { Organization } from '../organizations/organization.entity';
 
 export const CONVERSATION_STATUSES = ['bot', 'human', 'closed'] as const;
@@ -52,15 +54,26 @@ export class Conversation {
   @JoinColumn({ name: 'channel_id', foreignKeyConstraintName: 'conversations_channel_id_fkey' })
   smsChannel: SmsChannel | null;
 
+  /** `From` as Twilio signed it: E.164, or a short code or alphanumeric sender ID. */
   @Column({ type: 'text' })
   customerNumber: string;
+
+  /**
+   * The sender, in opt-out terms (see opt-outs/), the customer last texted; kept when the number
+   * is disconnected, so `optedOut` stays true for a customer who opted out of it.
+   */
+  @Column({ type: 'text', nullable: true })
+  sender: string | null;
 
   @Column({ type: 'text', default: 'bot' })
   status: ConversationStatus;
 
-  /** The customer texted STOP (or Twilio said so): no bot or agent texts until START. */
-  @Column({ type: 'timestamptz', nullable: true })
-  optedOutAt: Date | null;
+  /** The customer opted out of `sender` (read from sms_opt_outs, never stored here). */
+  @VirtualColumn({
+    type: 'boolean',
+    query: (alias) => optedOutSql(`${alias}.sender`, `${alias}.customer_number`),
+  })
+  optedOut: boolean;
 
   @Column({ type: 'timestamptz' })
   lastMessageAt: Date;

@@ -103,6 +103,7 @@ export class ConversationsController {
     'NOT_FOUND',
     'CHANNEL_NOT_CONNECTED',
     'CONTACT_OPTED_OUT',
+    'CONTACT_NOT_REPLYABLE',
   )
   reply(
     @CurrentOrganization() org: Organization,

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AgentModule } from '../agent/agent.module';
+import { OptOutsModule } from '../opt-outs/opt-outs.module';
 import { Conversation } from './conversation.entity';
 import { ConversationsController } from './conversations.controller';
 import { InboxService } from './inbox.service';
@@ -8,7 +9,7 @@ import { Message } from './message.entity';
 import { SendAgentReplyUseCase } from './send-agent-reply.use-case';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Conversation, Message]), AgentModule],
+  imports: [TypeOrmModule.forFeature([Conversation, Message]), AgentModule, OptOutsModule],
   controllers: [ConversationsController],
   providers: [InboxService, SendAgentReplyUseCase],
   exports: [TypeOrmModule],

@@ -11,7 +11,8 @@ import { DataSource, EntityManager } from 'typeorm';
 import { DomainError, notFound } from '../../common/errors/domain-error';
 import { JobQueue } from '../../queue/job-queue';
 import { SmsChannel } from '../channels/sms-channel.entity';
-import { countSegments } from '../twilio-sms/sms-text';
+import { optOutSender, SmsOptOutStore } from '../opt-outs/sms-opt-out.store';
+import { countSegments, isReplyableSender } from '../twilio-sms/sms-text';
 import { Conversation } from './conversation.entity';
 import { MessageResponse } from './dto/message.dto';
 import { DELIVERY_RANK, Message } from './message.entity';
@@ -22,6 +23,7 @@ export class SendAgentReplyUseCase {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly jobQueue: JobQueue,
+    private readonly optOuts: SmsOptOutStore,
   ) {}
 
   async execute(
@@ -88,9 +90,11 @@ export class SendAgentReplyUseCase {
   }
 
   /**
-   * The number the customer texted must still be connected. The share lock makes a concurrent
-   * disconnect wait for this commit, so a reply is never queued for a channel already gone; one
-   * disconnected after the commit is the delivery worker's to fail.
+   * The number the customer texted must still be connected, the customer must be a number we can
+   * text from it, and must not have opted out of it. The share lock makes a concurrent disconnect
+   * wait for this commit, so a reply is never queued for a channel already gone; one disconnected
+   * after the commit is the delivery worker's to fail. The conversation's row lock orders this
+   * check after an inbound STOP on the same conversation; the delivery worker checks again.
    */
   private async assertCanText(manager: EntityManager, conversation: Conversation): Promise<void> {
     const channel = conversation.channelId
@@ -109,10 +113,18 @@ export class SendAgentReplyUseCase {
         "This conversation's SMS number is no longer connected; reconnect the SMS channel to reply",
       );
     }
-    if (conversation.optedOutAt) {
+    if (!isReplyableSender(conversation.customerNumber, channel.phoneNumber)) {
+      throw new DomainError(
+        'CONTACT_NOT_REPLYABLE',
+        "This sender can't be texted back: it is a short code, an alphanumeric sender ID or this channel's own number",
+      );
+    }
+    if (
+      await this.optOuts.isOptedOut(optOutSender(channel), conversation.customerNumber, manager)
+    ) {
       throw new DomainError(
         'CONTACT_OPTED_OUT',
-        'This customer opted out of SMS (replied STOP); they can be texted again after they send START',
+        'This customer opted out of SMS from this number (replied STOP); they can be texted again after they send START',
       );
     }
   }

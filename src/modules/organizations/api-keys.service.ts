@@ -66,8 +66,13 @@ export class ApiKeysService {
     return (result.affected ?? 0) > 0;
   }
 
-  /** The organization a presented key belongs to, or null for unknown, malformed or revoked keys. */
-  async resolve(presented: string): Promise<Organization | null> {
+  /** True when `presented` has the shape of a key (only those are looked up). */
+  isWellFormed(presented: string): boolean {
+    return KEY_PATTERN.test(presented);
+  }
+
+  /** The key and its organization, or null for unknown, malformed or revoked keys. */
+  async resolve(presented: string): Promise<{ keyId: string; organization: Organization } | null> {
     const match = KEY_PATTERN.exec(presented);
     if (!match) return null;
     const key = await this.keys.findOne({
@@ -77,7 +82,7 @@ export class ApiKeysService {
     const expected = key?.hash ?? Buffer.alloc(32);
     const matches = timingSafeEqual(expected, sha256(presented));
     if (!key || !matches || key.revokedAt) return null;
-    return key.organization;
+    return { keyId: key.id, organization: key.organization };
   }
 
   private async issue(organizationId: string, repository: Repository<ApiKey>): Promise<IssuedKey> {

@@ -15,6 +15,7 @@ export interface SmsErrorContext {
 @Injectable()
 export class SmsErrorReporter {
   private readonly logger = new Logger('channels/sms');
+  private readonly reportedAt = new Map<string, number>();
 
   capture(error: unknown, context: SmsErrorContext, level: 'error' | 'warning' = 'error'): void {
     this.logger[level === 'error' ? 'error' : 'warn']({ err: error, ...context }, 'SMS flow error');
@@ -26,5 +27,22 @@ export class SmsErrorReporter {
       if (context.messageId) scope.setTag('message_id', context.messageId);
       Sentry.captureException(error);
     });
+  }
+
+  /**
+   * As capture(), at most once a minute per `key`: for errors anyone can repeat at will (a webhook
+   * naming a broken channel), which must not flood Sentry or the logs.
+   */
+  captureOncePerMinute(
+    key: string,
+    error: unknown,
+    context: SmsErrorContext,
+    level: 'error' | 'warning' = 'error',
+  ): void {
+    const now = Date.now();
+    if (now - (this.reportedAt.get(key) ?? -Infinity) < 60_000) return;
+    if (this.reportedAt.size >= 10_000) this.reportedAt.clear();
+    this.reportedAt.set(key, now);
+    this.capture(error, context, level);
   }
 }

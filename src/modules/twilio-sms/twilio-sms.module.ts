@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AgentModule } from '../agent/agent.module';
 import { ChannelsModule } from '../channels/channels.module';
 import { InboxModule } from '../inbox/inbox.module';
+import { OptOutsModule } from '../opt-outs/opt-outs.module';
 import { TwilioApiModule } from './api/twilio-api.module';
 import { SmsDeliveryService } from './delivery/sms-delivery.service';
 import { UpdateDeliveryStatusUseCase } from './delivery/update-delivery-status.use-case';
@@ -10,13 +11,15 @@ import { SendSmsReplyUseCase } from './replies/send-sms-reply.use-case';
 import { SmsWorkers } from './replies/sms-workers';
 import { TwilioSignatureGuard } from './webhooks/twilio-signature.guard';
 import { TwilioWebhookController } from './webhooks/twilio-webhook.controller';
+import { WebhookFailureLimiter } from './webhooks/webhook-failure-limiter';
 
 /** Where an SMS enters (signed webhooks) and where it is answered (reply and delivery workers). */
 @Module({
-  imports: [TwilioApiModule, ChannelsModule, InboxModule, AgentModule],
+  imports: [TwilioApiModule, ChannelsModule, InboxModule, AgentModule, OptOutsModule],
   controllers: [TwilioWebhookController],
   providers: [
     TwilioSignatureGuard,
+    WebhookFailureLimiter,
     ReceiveInboundSmsUseCase,
     UpdateDeliveryStatusUseCase,
     SendSmsReplyUseCase,

@@ -1,5 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { IsIn, IsString, MaxLength, MinLength, ValidateIf } from 'class-validator';
+import { MaxUtf16Length } from '../../../common/validation/max-utf16-length.decorator';
+import { TWILIO_MAX_BODY_CHARS } from '../../twilio-sms/sms-text';
 import type { Chatbot } from '../chatbot.entity';
 import { TEXT_SEARCH_LANGUAGES } from '../text-search-languages';
 
@@ -27,21 +29,26 @@ export class CreateChatbotDto {
   @MaxLength(20_000)
   systemPrompt?: string;
 
-  @ApiPropertyOptional({ example: "Sorry, I don't know that yet. A person will follow up." })
-  @IsOptionalNotNull()
-  @IsString()
-  @MinLength(1)
-  @MaxLength(1_600)
-  fallbackMessage?: string;
-
   @ApiPropertyOptional({
-    example: 'Sorry, I can only read text messages.',
-    description: 'Reply to an MMS without text',
+    example: "Sorry, I don't know that yet. A person will follow up.",
+    maxLength: TWILIO_MAX_BODY_CHARS,
+    description: `Sent when the agent has no answer or fails; at most ${TWILIO_MAX_BODY_CHARS} UTF-16 code units (one SMS body)`,
   })
   @IsOptionalNotNull()
   @IsString()
   @MinLength(1)
-  @MaxLength(1_600)
+  @MaxUtf16Length(TWILIO_MAX_BODY_CHARS)
+  fallbackMessage?: string;
+
+  @ApiPropertyOptional({
+    example: 'Sorry, I can only read text messages.',
+    maxLength: TWILIO_MAX_BODY_CHARS,
+    description: `Reply to an MMS without text; at most ${TWILIO_MAX_BODY_CHARS} UTF-16 code units (one SMS body)`,
+  })
+  @IsOptionalNotNull()
+  @IsString()
+  @MinLength(1)
+  @MaxUtf16Length(TWILIO_MAX_BODY_CHARS)
   mediaOnlyReply?: string;
 
   @ApiPropertyOptional({ example: 'simple', enum: TEXT_SEARCH_LANGUAGES })

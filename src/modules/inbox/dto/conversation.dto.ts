@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min, ValidateBy } from 'class-validator';
 import { decodeCursor } from '../conversation-cursor';
 import { Conversation, CONVERSATION_STATUSES, ConversationStatus } from '../conversation.entity';
+import { OPT_IN_KEYWORDS, OPT_OUT_KEYWORDS } from '../../twilio-sms/sms-text';
 import { MessageResponse } from './message.dto';
 
 export const CONVERSATION_CHANNELS = ['sms'] as const;
@@ -57,7 +58,11 @@ export class ConversationResponse {
   @ApiProperty({ example: '5d6e7f80-91a2-4b3c-8d4e-5f6a7b8c9d0e' }) id: string;
   @ApiProperty({ example: '3f0b6a9e-8d0c-4c1e-9a51-2b7f5f7f2f10' }) chatbotId: string;
   @ApiProperty({ enum: CONVERSATION_CHANNELS, example: 'sms' }) channel: 'sms';
-  @ApiProperty({ example: '+358401234567', description: "The customer's number, E.164" })
+  @ApiProperty({
+    example: '+358401234567',
+    description:
+      "The customer's number as Twilio signed it: E.164, or a short code or alphanumeric sender ID (those are never texted back)",
+  })
   customerNumber: string;
   @ApiProperty({
     enum: CONVERSATION_STATUSES,
@@ -67,7 +72,7 @@ export class ConversationResponse {
   status: ConversationStatus;
   @ApiProperty({
     example: false,
-    description: 'The customer texted STOP: nobody can text them until they send START',
+    description: `The customer opted out of the number this conversation was last texted at (${OPT_OUT_KEYWORDS.join(', ')}, or Twilio refused a send with 21610): neither the bot nor a person can text them from it until they send ${OPT_IN_KEYWORDS.join(', ')}. It follows the number, whichever chatbot it is connected to`,
   })
   optedOut: boolean;
   @ApiProperty({
@@ -85,7 +90,7 @@ export class ConversationResponse {
       channel: conversation.channel,
       customerNumber: conversation.customerNumber,
       status: conversation.status,
-      optedOut: conversation.optedOutAt !== null,
+      optedOut: conversation.optedOut,
       lastMessagePreview: conversation.lastMessagePreview,
       lastMessageAt: conversation.lastMessageAt,
       createdAt: conversation.createdAt,

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsString, Matches, MaxLength } from 'class-validator';
+import { IsString, Matches } from 'class-validator';
+import { MaxUtf16Length } from '../../../common/validation/max-utf16-length.decorator';
 import { TWILIO_MAX_BODY_CHARS } from '../../twilio-sms/sms-text';
 import type { Message, MessageAuthor, MessageDirection } from '../message.entity';
 
@@ -8,10 +9,10 @@ export class SendAgentReplyDto {
     example: "Hi! I'm Anna from Acme support. Your order left our warehouse this morning.",
     minLength: 1,
     maxLength: TWILIO_MAX_BODY_CHARS,
-    description: `The SMS text, 1 to ${TWILIO_MAX_BODY_CHARS} characters (UTF-16 code units, as Twilio counts)`,
+    description: `The SMS text, 1 to ${TWILIO_MAX_BODY_CHARS} characters counted in UTF-16 code units, as Twilio counts: most emoji count as 2, so at most ${TWILIO_MAX_BODY_CHARS / 2} of them`,
   })
   @IsString()
-  @MaxLength(TWILIO_MAX_BODY_CHARS)
+  @MaxUtf16Length(TWILIO_MAX_BODY_CHARS)
   @Matches(/\S/, { message: 'body must not be empty or blank' })
   body: string;
 }

@@ -18,9 +18,16 @@ import { PreparedStatement, PreparedStatements } from '../../../database/prepare
 import { JobInfo } from '../../../queue/job-queue';
 import { SmsChannelsService } from '../../channels/sms-channels.service';
 import { DELIVERY_RANK } from '../../inbox/message.entity';
+import {
+  channelOptOutSenderSql,
+  optedOutSql,
+  optOutSender,
+  SmsOptOutStore,
+} from '../../opt-outs/sms-opt-out.store';
 import { TwilioApiError } from '../api/twilio-api.error';
 import { OutboundSms, TwilioMessageRef, TwilioRestAdapter } from '../api/twilio-rest.adapter';
 import { SmsErrorContext, SmsErrorReporter } from '../sms-error-reporter';
+import { RECIPIENT_OPTED_OUT } from '../sms-text';
 
 interface OutboundRow {
   id: string;
@@ -29,6 +36,7 @@ interface OutboundRow {
   delivery_rank: number;
   send_attempted_at: Date | null;
   customer_number: string;
+  /** Opted out of the sender we would send from (false without a channel). */
   opted_out: boolean;
   channel_id: string | null;
   chatbot_id: string;
@@ -41,7 +49,8 @@ interface OutboundRow {
 const LOAD_OUTBOUND: PreparedStatement = {
   name: 'sms-delivery-load',
   text: `SELECT m.id, m.body, m.twilio_sid, m.delivery_rank, m.send_attempted_at, c.customer_number,
-      c.opted_out_at IS NOT NULL AS opted_out, s.id AS channel_id, c.chatbot_id,
+      ${optedOutSql(channelOptOutSenderSql('s'), 'c.customer_number')} AS opted_out,
+      s.id AS channel_id, c.chatbot_id,
       s.account_sid, s.phone_number, s.auth_token_encrypted
     FROM messages m JOIN conversations c ON c.id = m.conversation_id
       LEFT JOIN sms_channels s ON s.id = c.channel_id
@@ -102,6 +111,7 @@ export class SmsDeliveryService {
     private readonly channels: SmsChannelsService,
     private readonly twilio: TwilioRestAdapter,
     private readonly reporter: SmsErrorReporter,
+    private readonly optOuts: SmsOptOutStore,
   ) {}
 
   async deliver(messageId: string, job: JobInfo): Promise<void> {
@@ -166,6 +176,11 @@ export class SmsDeliveryService {
       const reason = error.transient
         ? `${error.reason} (gave up after ${job.retryCount + 1} attempts)`
         : error.reason;
+      // Twilio knows the person opted out of this sender (perhaps before we were connected):
+      // remember it, so nobody tries again until they send START.
+      if (error.code === RECIPIENT_OPTED_OUT) {
+        await this.optOuts.record(optOutSender(channel), message.customer_number, 'twilio-21610');
+      }
       await this.markFailed(messageId, error.code, reason);
       await this.channels.recordError(channel.id, reason);
       this.reporter.capture(error, context);

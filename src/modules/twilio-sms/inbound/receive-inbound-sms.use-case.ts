@@ -11,10 +11,16 @@ import { insertJobsSql, JobQueue } from '../../../queue/job-queue';
 import { QUEUES } from '../../../queue/queue-names';
 import type { WebhookChannel } from '../../channels/sms-channels.service';
 import { DELIVERY_RANK } from '../../inbox/message.entity';
-import { classifyKeyword, countSegments, SmsKeywordKind } from '../sms-text';
+import { optedOutSql, optOutSender } from '../../opt-outs/sms-opt-out.store';
+import {
+  classifyKeyword,
+  countSegments,
+  isReplyableSender,
+  isStorableSender,
+  SmsKeywordKind,
+} from '../sms-text';
 
 const MESSAGE_SID = /^(SM|MM)[0-9a-fA-F]{32}$/;
-const E164 = /^\+[1-9]\d{6,14}$/;
 const MAX_STORED_BODY = 10_000;
 
 /**
@@ -41,8 +47,9 @@ const field = (params: Record<string, string | string[]>, name: string): string 
 
 /**
  * One autocommit statement: the channel row the signature was checked with is still current, the
- * conversation is opened or found, the message stored (once per MessageSid) and the reply queued
- * when the conversation wants one. All of it or nothing.
+ * conversation is opened or found, the message stored (once per MessageSid), an opt-out keyword
+ * recorded for (sender, customer) or an opt-in keyword clearing it, and the reply queued when the
+ * conversation wants one and the customer has not opted out of this sender. All of it or nothing.
  */
 const STORE_INBOUND: PreparedStatement = {
   name: 'store-inbound-sms',
@@ -52,18 +59,15 @@ const STORE_INBOUND: PreparedStatement = {
     ),
     conversation AS (
       INSERT INTO conversations
-        (organization_id, chatbot_id, channel, channel_id, customer_number, status, last_message_at, last_message_preview, opted_out_at)
-      SELECT $1, $2, 'sms', $3, $4, 'bot', now(), $5, CASE WHEN $6 = 'opt-out' THEN now() END
+        (organization_id, chatbot_id, channel, channel_id, customer_number, sender, status, last_message_at, last_message_preview)
+      SELECT $1, $2, 'sms', $3, $4, $17, 'bot', now(), $5
       FROM current_channel
       ON CONFLICT (chatbot_id, channel, customer_number) DO UPDATE SET
         last_message_at = now(),
         last_message_preview = EXCLUDED.last_message_preview,
         channel_id = EXCLUDED.channel_id,
-        opted_out_at = CASE
-          WHEN $6 = 'opt-out' THEN COALESCE(conversations.opted_out_at, now())
-          WHEN $6 = 'opt-in' THEN NULL
-          ELSE conversations.opted_out_at END
-      RETURNING id, status, opted_out_at
+        sender = EXCLUDED.sender
+      RETURNING id, status
     ),
     -- At most once a second per channel: the row lock would otherwise queue every webhook of a
     -- busy number behind the previous one's commit.
@@ -79,10 +83,20 @@ const STORE_INBOUND: PreparedStatement = {
       ON CONFLICT (twilio_sid) DO NOTHING
       RETURNING id
     ),
+    -- Only for a message stored now: a late retry of an old STOP must not undo a later START.
+    opt_out AS (
+      INSERT INTO sms_opt_outs (sender, customer_number, source)
+      SELECT $17, $4, 'keyword' FROM message WHERE $6 = 'opt-out'
+      ON CONFLICT (sender, customer_number) DO NOTHING
+    ),
+    opt_in AS (
+      DELETE FROM sms_opt_outs
+      WHERE sender = $17 AND customer_number = $4 AND $6 = 'opt-in' AND EXISTS (SELECT 1 FROM message)
+    ),
     reply AS (
       SELECT jsonb_build_object('messageId', message.id) AS data, message.id::text AS singleton_key
       FROM message, conversation
-      WHERE $13 AND conversation.status = 'bot' AND conversation.opted_out_at IS NULL
+      WHERE $13 AND conversation.status = 'bot' AND NOT ${optedOutSql('$17', '$4')}
     ),
     job AS (${insertJobsSql('reply', '$14')})
     SELECT EXISTS (SELECT 1 FROM current_channel) AS current,
@@ -103,8 +117,10 @@ export class ReceiveInboundSmsUseCase {
   ): Promise<InboundResult> {
     const messageSid = field(params, 'MessageSid') ?? '';
     const from = field(params, 'From') ?? '';
-    if (!MESSAGE_SID.test(messageSid) || !E164.test(from)) {
-      throw new DomainError('VALIDATION_FAILED', 'MessageSid and an E.164 From are required', [
+    // Any sender Twilio signed is stored (a short code, an alphanumeric sender ID, our own
+    // number): refusing it would lose the message, Twilio does not send it again.
+    if (!MESSAGE_SID.test(messageSid) || !isStorableSender(from)) {
+      throw new DomainError('VALIDATION_FAILED', 'MessageSid and From are required', [
         {
           field: MESSAGE_SID.test(messageSid) ? 'From' : 'MessageSid',
           message: 'missing or malformed',
@@ -122,7 +138,10 @@ export class ReceiveInboundSmsUseCase {
     const { encoding, segments } = countSegments(body);
     const preview = body.trim() ? messagePreview(body) : `[${mediaDropped} attachment(s) dropped]`;
 
-    const replyable = keyword === null && (body.trim() !== '' || mediaDropped > 0);
+    const replyable =
+      keyword === null &&
+      (body.trim() !== '' || mediaDropped > 0) &&
+      isReplyableSender(from, channel.phoneNumber);
     const rows = await this.statements.query<{
       current: boolean;
       stored: boolean;
@@ -144,6 +163,7 @@ export class ReceiveInboundSmsUseCase {
       QUEUES.smsReply,
       channel.phoneNumber,
       channel.authTokenEncrypted,
+      optOutSender(channel),
     ]);
     if (!rows[0].current) throw new StaleChannelError();
     const result = { stored: rows[0].stored, replyQueued: rows[0].queued };

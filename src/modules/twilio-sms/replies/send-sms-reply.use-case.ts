@@ -13,6 +13,7 @@ import { AgentError } from '../../agent/agent.errors';
 import { AgentService } from '../../agent/agent.service';
 import { ChatbotsService } from '../../agent/chatbots.service';
 import { DELIVERY_RANK } from '../../inbox/message.entity';
+import { optedOutSql } from '../../opt-outs/sms-opt-out.store';
 import { SmsDeliveryService } from '../delivery/sms-delivery.service';
 import { SmsErrorReporter } from '../sms-error-reporter';
 import { countSegments, fitSmsReply, TWILIO_MAX_BODY_CHARS } from '../sms-text';
@@ -27,6 +28,7 @@ interface InboundRow {
   chatbot_id: string;
   channel_id: string | null;
   status: string;
+  /** Opted out of the sender this message was sent to. */
   opted_out: boolean;
   /** A reply an earlier run already stored (then it only needs delivering). */
   existing_reply_id: string | null;
@@ -39,7 +41,7 @@ interface InboundRow {
 const LOAD_INBOUND: PreparedStatement = {
   name: 'sms-reply-load-inbound',
   text: `SELECT m.id, m.body, m.conversation_id, c.organization_id, c.chatbot_id, c.channel_id, c.status,
-      c.opted_out_at IS NOT NULL AS opted_out,
+      ${optedOutSql('c.sender', 'c.customer_number')} AS opted_out,
       (SELECT r.id FROM messages r WHERE r.reply_to_message_id = m.id) AS existing_reply_id,
       (SELECT count(*)::int FROM messages b
        WHERE b.conversation_id = m.conversation_id AND b.author = 'bot'

@@ -1,7 +1,7 @@
-import { classifyKeyword } from './sms-keywords';
+import { classifyKeyword, OPT_OUT_KEYWORDS } from './sms-keywords';
 
 describe('classifyKeyword', () => {
-  it.each(['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT'])(
+  it.each(['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'OPTOUT', 'REVOKE'])(
     'classifies %s as opt-out',
     (keyword) => {
       expect(classifyKeyword(keyword)).toBe('opt-out');
@@ -16,10 +16,18 @@ describe('classifyKeyword', () => {
     expect(classifyKeyword(keyword)).toBe('help');
   });
 
+  it("lists Twilio's default opt-out keywords, OPTOUT and REVOKE (since 14 May 2025) included", () => {
+    expect([...OPT_OUT_KEYWORDS].sort()).toEqual(
+      ['CANCEL', 'END', 'OPTOUT', 'QUIT', 'REVOKE', 'STOP', 'STOPALL', 'UNSUBSCRIBE'].sort(),
+    );
+  });
+
   it('is case-insensitive', () => {
     expect(classifyKeyword('stop')).toBe('opt-out');
     expect(classifyKeyword('Stop')).toBe('opt-out');
     expect(classifyKeyword('sToPaLl')).toBe('opt-out');
+    expect(classifyKeyword('optout')).toBe('opt-out');
+    expect(classifyKeyword('Revoke.')).toBe('opt-out');
     expect(classifyKeyword('yes')).toBe('opt-in');
     expect(classifyKeyword('Help')).toBe('help');
   });
@@ -48,6 +56,8 @@ describe('classifyKeyword', () => {
 
   it('does not match keyword prefixes, suffixes or leading punctuation', () => {
     expect(classifyKeyword('STOPPED')).toBeNull();
+    expect(classifyKeyword('OPT OUT')).toBeNull();
+    expect(classifyKeyword('revoked')).toBeNull();
     expect(classifyKeyword('Yesterday')).toBeNull();
     expect(classifyKeyword('ending')).toBeNull();
     expect(classifyKeyword('S T O P')).toBeNull();

@@ -1,19 +1,30 @@
 export type SmsKeywordKind = 'opt-out' | 'opt-in' | 'help';
 
-// Twilio Advanced Opt-Out default keywords. Twilio itself already blocks/unblocks the sender
-// on these; classifying them lets us mirror that state and skip replying with the agent.
+/**
+ * Twilio's default keywords (Advanced Opt-Out defaults; "Twilio support for opt-out keywords (SMS
+ * STOP filtering)", help.twilio.com/hc/en-us/articles/223134027, and the Advanced Opt-Out guide,
+ * twilio.com/docs/messaging/tutorials/advanced-opt-out). OPTOUT and REVOKE joined the opt-out list
+ * on 14 May 2025, Twilio's update for the FCC's opt-out rule. Twilio itself blocks and unblocks
+ * the sender on these; we mirror that state and never answer them with the agent. The one list:
+ * README and Swagger texts are written from it.
+ */
+export const OPT_OUT_KEYWORDS = [
+  'STOP',
+  'STOPALL',
+  'UNSUBSCRIBE',
+  'CANCEL',
+  'END',
+  'QUIT',
+  'OPTOUT',
+  'REVOKE',
+] as const;
+export const OPT_IN_KEYWORDS = ['START', 'YES', 'UNSTOP'] as const;
+export const HELP_KEYWORDS = ['HELP', 'INFO'] as const;
+
 const KEYWORDS: ReadonlyMap<string, SmsKeywordKind> = new Map<string, SmsKeywordKind>([
-  ['STOP', 'opt-out'],
-  ['STOPALL', 'opt-out'],
-  ['UNSUBSCRIBE', 'opt-out'],
-  ['CANCEL', 'opt-out'],
-  ['END', 'opt-out'],
-  ['QUIT', 'opt-out'],
-  ['START', 'opt-in'],
-  ['YES', 'opt-in'],
-  ['UNSTOP', 'opt-in'],
-  ['HELP', 'help'],
-  ['INFO', 'help'],
+  ...OPT_OUT_KEYWORDS.map((keyword) => [keyword, 'opt-out'] as const),
+  ...OPT_IN_KEYWORDS.map((keyword) => [keyword, 'opt-in'] as const),
+  ...HELP_KEYWORDS.map((keyword) => [keyword, 'help'] as const),
 ]);
 
 // Values Twilio sends in the inbound webhook's `OptOutType` parameter.

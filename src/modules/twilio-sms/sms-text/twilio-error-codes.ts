@@ -8,6 +8,8 @@ export interface TwilioSendErrorInfo {
 }
 
 const TOO_MANY_REQUESTS_CODE = 20429;
+/** 21610: the recipient opted out of this sender (Twilio's own STOP list). */
+export const RECIPIENT_OPTED_OUT = 21610;
 
 // Send-time codes that retrying cannot fix. Listed explicitly, not just inferred from a 4xx,
 // because they decide the outcome even when the HTTP status is missing.

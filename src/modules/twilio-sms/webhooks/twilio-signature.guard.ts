@@ -9,9 +9,13 @@ import {
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import twilio from 'twilio';
-import { DomainError } from '../../../common/errors/domain-error';
+import { DomainError, RateLimitedError } from '../../../common/errors/domain-error';
 import { APP_CONFIG, AppConfig } from '../../../config/app-config';
 import { SmsChannelsService, WebhookChannel } from '../../channels/sms-channels.service';
+import { DecryptionError } from '../../crypto/credential-cipher';
+import type { TwilioCredentials } from '../api/twilio-rest.adapter';
+import { SmsErrorReporter } from '../sms-error-reporter';
+import { WebhookFailureLimiter } from './webhook-failure-limiter';
 
 export type SignedRequest = Request & {
   smsChannel?: WebhookChannel;
@@ -30,12 +34,28 @@ export const ChannelNumberField = (field: 'To' | 'From'): MethodDecorator =>
 const forbidden = () =>
   new DomainError('TWILIO_SIGNATURE_INVALID', 'Twilio signature missing or invalid');
 
+/** Base64 of an HMAC-SHA1: anything else cannot be Twilio's, and costs no lookup. */
+const SIGNATURE = /^[A-Za-z0-9+/]{27}=$/;
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+type Verdict =
+  | { signed: true }
+  | { signed: false; reason: string }
+  | { signed: false; undecryptable: DecryptionError };
+
 /**
  * Verifies X-Twilio-Signature with the Auth Token of the channel that owns the number, on the
  * public URL (PUBLIC_BASE_URL + path, never the Host header a proxy rewrote) and the raw form
  * parameters, through the twilio SDK (constant-time comparison). Anything else is a 403 with
- * nothing stored. The inbound webhook reads the channel through a short cache whose row it
- * re-checks when it stores (see verify); the status callback always reads the database.
+ * nothing stored (503 when the channel's token cannot be decrypted: our fault, not the caller's);
+ * a correctly signed request is never refused for rate reasons.
+ *
+ * What a request that fails costs is bounded whatever the volume: the channel row comes from a
+ * short cache that also remembers numbers without a channel (SmsChannelsService), so junk naming
+ * a number costs at most one query per number per WEBHOOK_MISS_TTL_MS; and an address that keeps
+ * failing (WEBHOOK_FAILURES_PER_MINUTE) gets 429 for its failures, without a log line each.
+ * Its correctly signed requests are still accepted: every tenant's webhooks come from Twilio's
+ * few addresses, so one misconfigured customer must not block the others.
  */
 @Injectable()
 export class TwilioSignatureGuard implements CanActivate {
@@ -44,68 +64,112 @@ export class TwilioSignatureGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly channels: SmsChannelsService,
+    private readonly failures: WebhookFailureLimiter,
+    private readonly reporter: SmsErrorReporter,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<SignedRequest>();
     const field = this.reflector.get<'To' | 'From'>(OWN_NUMBER_FIELD, context.getHandler()) ?? 'To';
-    await this.verify(request, field, field === 'To');
+    // The inbound statement re-checks the row it stores with; a status callback does not.
+    await this.verify(request, field, field === 'To' ? 'cached' : 'current');
     return true;
   }
 
   /**
-   * Verifies the request and sets request.smsChannel. `cached` may use a channel row read up to a
-   * minute ago: the caller must then check the row is still current where it stores, and on a
-   * stale row call verify again with `cached` false (a cached token that no longer signs is
-   * re-read here at once).
+   * Verifies the request and sets request.smsChannel. With 'cached' the channel row may have been
+   * read up to a minute ago: the caller must then check the row is still current where it stores,
+   * and on a stale row call verify again with 'current', which accepts only a row read now.
    */
   async verify(
     request: SignedRequest,
     field: 'To' | 'From',
-    cached: boolean,
+    rowRead: 'cached' | 'current',
   ): Promise<WebhookChannel> {
     const params = request.body && typeof request.body === 'object' ? request.body : {};
     const signature = request.headers['x-twilio-signature'];
     const number = params[field];
     if (
       typeof signature !== 'string' ||
+      !SIGNATURE.test(signature) ||
       typeof number !== 'string' ||
-      !/^\+[1-9]\d{6,14}$/.test(number) ||
+      !E164.test(number) ||
       !request.is('application/x-www-form-urlencoded')
     ) {
-      this.reject('unsigned or not a Twilio form post', number);
+      return this.refuse(request, 'unsigned or not a Twilio form post', number);
     }
     const url = `${this.config.publicBaseUrl}${request.originalUrl}`;
-    const signs = (candidate: WebhookChannel | null): candidate is WebhookChannel =>
-      candidate !== null &&
-      candidate.accountSid === params.AccountSid &&
-      twilio.validateRequest(
-        this.channels.credentials(candidate).authToken.reveal(),
-        signature as string,
-        url,
-        params,
-      );
-    let channel = await this.channels.findForWebhook(number as string, cached);
-    let valid = signs(channel);
-    // A cached row that does not sign may predate a reconnect: read it again before refusing.
-    if (!valid && cached && channel) {
-      channel = await this.channels.findForWebhook(number as string, false);
-      valid = signs(channel);
+    const started = Date.now();
+    let lookup = await this.channels.lookupForWebhook(number);
+    let verdict = this.check(lookup.channel, signature, url, params);
+    if (verdict.signed && rowRead === 'current') {
+      lookup = await this.channels.readForWebhook(number);
+      verdict = this.check(lookup.channel, signature, url, params);
+    } else if (!verdict.signed && lookup.channel && lookup.readAt < started) {
+      // A row read before this request that does not sign may predate a reconnect or a key
+      // rotation on another instance: read it again (at most once per number per
+      // WEBHOOK_MISS_TTL_MS, so junk naming the number cannot make every request a query).
+      lookup = await this.channels.recheckForWebhook(number);
+      verdict = this.check(lookup.channel, signature, url, params);
     }
-    if (!channel || channel.accountSid !== params.AccountSid)
-      this.reject('no connected channel for this number', number);
-    if (!valid) this.reject('signature mismatch', number);
-    request.smsChannel = channel;
-    return channel;
+    if (verdict.signed) {
+      request.smsChannel = lookup.channel as WebhookChannel;
+      return lookup.channel as WebhookChannel;
+    }
+    if ('undecryptable' in verdict) {
+      // Our fault, not the caller's: not counted as a failure. Reported once a minute per channel.
+      const channel = lookup.channel as WebhookChannel;
+      this.reporter.captureOncePerMinute(`undecryptable:${channel.id}`, verdict.undecryptable, {
+        chatbotId: channel.chatbotId,
+        channelId: channel.id,
+      });
+      throw new DomainError(
+        'SERVICE_UNAVAILABLE',
+        "This number's stored credentials cannot be read right now",
+      );
+    }
+    return this.refuse(request, verdict.reason, number);
   }
 
-  private reject(reason: string, number: unknown): never {
+  private check(
+    channel: WebhookChannel | null,
+    signature: string,
+    url: string,
+    params: SignedRequest['body'],
+  ): Verdict {
+    if (!channel || channel.accountSid !== params.AccountSid)
+      return { signed: false, reason: 'no connected channel for this number' };
+    let credentials: TwilioCredentials;
+    try {
+      credentials = this.channels.credentials(channel);
+    } catch (error) {
+      if (error instanceof DecryptionError) return { signed: false, undecryptable: error };
+      throw error;
+    }
+    return twilio.validateRequest(credentials.authToken.reveal(), signature, url, params)
+      ? { signed: true }
+      : { signed: false, reason: 'signature mismatch' };
+  }
+
+  private refuse(request: SignedRequest, reason: string, number: unknown): never {
+    const wait = this.failures.fail(request.ip);
+    if (wait > 0)
+      throw new RateLimitedError(
+        wait,
+        'Too many failed webhook requests from this address, try again later',
+      );
     // Expected noise (scanners, misconfigured numbers): a log line, not a Sentry event.
     this.logger.warn(
       { reason, number: typeof number === 'string' ? number : undefined },
       'Twilio webhook refused',
     );
+    const blockedFor = this.failures.blockedFor(request.ip);
+    if (blockedFor > 0)
+      this.logger.warn(
+        { address: request.ip, seconds: blockedFor },
+        'Twilio webhook failures from one address: its failing requests get 429 for now',
+      );
     throw forbidden();
   }
 }

@@ -65,8 +65,10 @@ export class TwilioWebhookController {
     summary: "Twilio's inbound message webhook",
     description:
       'Paste `${PUBLIC_BASE_URL}/api/webhooks/twilio/sms` as "A message comes in" (HTTP POST) in the Twilio Console. The message is stored and the reply queued before the 200. ' +
+      'An opt-out keyword (or `OptOutType=STOP`) opts `From` out of this number, whichever chatbot it is connected to, until an opt-in keyword; nobody texts an opted-out person, nor a short code, an alphanumeric sender or the number itself (those messages are stored, not answered). ' +
       '403 `TWILIO_SIGNATURE_INVALID` when the signature is missing or wrong, when `PUBLIC_BASE_URL` is not the URL Twilio posts to (behind a proxy), or when no channel is connected for `To`: nothing is stored. ' +
-      '503: the database is unavailable, nothing was stored, Twilio may retry.',
+      '429 `RATE_LIMITED` (with Retry-After) only for an address whose requests keep failing verification; a correctly signed request is never refused for rate reasons. ' +
+      "503: the database is unavailable, or this number's stored Auth Token cannot be decrypted (reported to Sentry); nothing was stored, Twilio may retry.",
   })
   @ApiBody({ schema: INBOUND_SMS_PARAMETERS })
   @TwimlOkResponse()
@@ -84,7 +86,7 @@ export class TwilioWebhookController {
       // The guard verified against a cached row that changed meanwhile: verify against the
       // database (403 if the channel is gone or the token no longer signs; the read replaces the
       // cached row) and store once more.
-      const channel = await this.signature.verify(request, 'To', false);
+      const channel = await this.signature.verify(request, 'To', 'current');
       await this.receiveInbound.execute(channel, params);
     }
     return EMPTY_TWIML;
@@ -95,7 +97,8 @@ export class TwilioWebhookController {
     summary: "Twilio's status callback for messages we sent",
     description:
       'Set as StatusCallback on every message we send, with our message id in the query string (Twilio posts to, and signs, that exact URL). ' +
-      'Updates the delivery status, never backwards; a callback that arrives before Twilio answered our send stores the SID on the message its URL names.',
+      'Updates the delivery status, never backwards; a callback that arrives before Twilio answered our send stores the SID on the message its URL names. ' +
+      'Same signature rule, 429 and 503 as the inbound webhook.',
   })
   @ApiQuery({
     name: STATUS_CALLBACK_MESSAGE_ID,

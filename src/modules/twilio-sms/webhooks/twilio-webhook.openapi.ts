@@ -3,6 +3,7 @@
  * with examples, so support can read what a request carries and the dashboard team what we use.
  */
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import { HELP_KEYWORDS, OPT_IN_KEYWORDS, OPT_OUT_KEYWORDS } from '../sms-text';
 
 const text = (description: string, example: string): SchemaObject => ({
   type: 'string',
@@ -24,12 +25,18 @@ export const INBOUND_SMS_PARAMETERS: SchemaObject = {
       "The Twilio account; must be the connected channel's",
       'AC0123456789abcdef0123456789abcdef',
     ),
-    From: text("The customer's number, E.164", '+358501234567'),
+    From: text(
+      "Who texted, as Twilio signed it: the customer's number (E.164), or a short code or alphanumeric sender ID. Always stored (the conversation's customer number); only an E.164 number other than the channel's own is ever texted back",
+      '+358501234567',
+    ),
     To: text(
       'The connected Twilio number, E.164; selects the channel and its Auth Token',
       '+358401234567',
     ),
-    Body: text('The text; at most 1,600 characters', 'When are you open?'),
+    Body: text(
+      `The text; at most 1,600 characters. The keyword alone (any case, trailing punctuation allowed) opts out (${OPT_OUT_KEYWORDS.join(', ')}), opts back in (${OPT_IN_KEYWORDS.join(', ')}) or asks for help (${HELP_KEYWORDS.join(', ')}); none of them gets an AI reply`,
+      'When are you open?',
+    ),
     NumMedia: text('Attachments; MMS is not supported, they are counted as dropped', '0'),
     MediaUrl0: text(
       'First attachment (never fetched)',
@@ -37,7 +44,7 @@ export const INBOUND_SMS_PARAMETERS: SchemaObject = {
     ),
     NumSegments: text('SMS segments of the inbound message', '1'),
     OptOutType: text(
-      "STOP, START or HELP when Twilio's Advanced Opt-Out recognised a keyword",
+      "STOP, START or HELP when Twilio's Advanced Opt-Out recognised a keyword (its own list, possibly customised); it wins over the body",
       'STOP',
     ),
     SmsStatus: text('Always "received" here', 'received'),
