@@ -35,8 +35,21 @@ export async function startSmsTestApp(env: Record<string, string> = {}): Promise
   };
 }
 
-/** A random E.164 number in a range no real subscriber uses in tests. */
-export const randomNumber = (): string => `+3584${randomInt(10_000_000, 99_999_999)}`;
+const issuedNumbers = new Set<string>();
+
+/**
+ * A random E.164 number in a range no real subscriber uses in tests, never the same twice in a
+ * test file: two "customers" drawing one number would share a conversation.
+ */
+export function randomNumber(): string {
+  for (;;) {
+    const number = `+3584${randomInt(10_000_000, 99_999_999)}`;
+    if (!issuedNumbers.has(number)) {
+      issuedNumbers.add(number);
+      return number;
+    }
+  }
+}
 
 export interface ConnectedChannel {
   apiKey: string;
