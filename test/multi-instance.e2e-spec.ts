@@ -4,7 +4,7 @@
  * MessageSid twice); every accepted SMS is stored once and answered exactly once, and status
  * callbacks arriving at either instance update the reply.
  */
-import { TwilioDouble, type WebhookDelivery } from './twilio-double/twilio-double';
+import { TwilioDouble, type WebhookDelivery } from '../tools/twilio-double';
 import {
   AppProcess,
   connectChannel,
