@@ -1,3 +1,4 @@
+/** Accounts (v2010 `Accounts/{Sid}.json`): who may call the API, with which Auth Token. */
 import { randomBytes } from 'node:crypto';
 import {
   ACCOUNTS_PATH,
@@ -10,8 +11,6 @@ import {
 } from './api';
 import type { TwilioClock } from './clock';
 import type { OpenApiIndex } from './openapi';
-
-/** Accounts (v2010 `Accounts/{Sid}.json`): who may call the API, with which Auth Token. */
 
 export type AccountStatus = 'active' | 'suspended' | 'closed';
 export type AccountType = 'Trial' | 'Full';

@@ -1,13 +1,12 @@
-import { randomBytes } from 'node:crypto';
-import type { AccountState } from './accounts';
-import type { OperationId, OperationSpec, ParamBag, ParamIssue } from './openapi';
-
 /**
  * What every resource of the double shares: the request it is handed, the answer it gives, and
  * Twilio's error shapes, paging, SIDs and dates. A resource is a class with an `operations` table
  * (operationId → handler) for the operations of the OpenAPI documents it implements; the server
  * (server.ts) has already authenticated the account and validated every parameter.
  */
+import { randomBytes } from 'node:crypto';
+import type { AccountState } from './accounts';
+import type { OperationId, OperationSpec, ParamBag, ParamIssue } from './openapi';
 
 export const API_VERSION = '2010-04-01';
 /** Where v2010 resources live: `${ACCOUNTS_PATH}/{AccountSid}/…`. */

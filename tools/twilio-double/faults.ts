@@ -1,10 +1,9 @@
-import type { OperationId } from './openapi';
-
 /**
  * Twilio's failures, injected by tests: answers with an error, answers late, connections dropped
  * (before or after Twilio acted), and Messages.create refused with a Twilio error code. Each
  * request consumes at most one fault: the earliest-registered matching one.
  */
+import type { OperationId } from './openapi';
 
 export type FaultKind = 'error' | 'delay' | 'drop';
 

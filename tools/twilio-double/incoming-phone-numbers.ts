@@ -1,3 +1,4 @@
+/** IncomingPhoneNumbers (v2010): the numbers of an account, their SmsUrl and capabilities. */
 import {
   accountNotActive,
   ACCOUNTS_PATH,
@@ -18,8 +19,6 @@ import {
 import type { Accounts } from './accounts';
 import type { TwilioClock } from './clock';
 import type { OpenApiIndex, OperationSpec, ParamBag, ParamIssue } from './openapi';
-
-/** IncomingPhoneNumbers (v2010): the numbers of an account, their SmsUrl and capabilities. */
 
 export type HttpMethodName = 'GET' | 'POST';
 

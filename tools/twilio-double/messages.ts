@@ -1,3 +1,4 @@
+/** Messages (v2010): what the app sends through Twilio, and what tests read back. */
 import {
   accountNotActive,
   ACCOUNTS_PATH,
@@ -23,8 +24,6 @@ import type { Faults } from './faults';
 import type { IncomingPhoneNumbers } from './incoming-phone-numbers';
 import type { OperationSpec, ParamIssue } from './openapi';
 import { countSegments } from './segments';
-
-/** Messages (v2010): what the app sends through Twilio, and what tests read back. */
 
 export type MessageStatus =
   | 'queued'

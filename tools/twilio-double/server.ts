@@ -1,3 +1,9 @@
+/**
+ * The double's HTTP front, the same for every resource: records each request, applies an
+ * injected fault, routes by the OpenAPI documents, authenticates (Basic auth, and the account in
+ * the path must be the caller's), validates every parameter against the document, then hands the
+ * request to the resource implementing the operation and stamps the answer with Twilio's clock.
+ */
 import http, { IncomingMessage, ServerResponse } from 'node:http';
 import { AddressInfo, Socket } from 'node:net';
 import {
@@ -18,13 +24,6 @@ import type { Accounts, BasicCredentials } from './accounts';
 import type { TwilioClock } from './clock';
 import type { FaultKind, Faults } from './faults';
 import type { OpenApiIndex, OperationId, ParamBag } from './openapi';
-
-/**
- * The double's HTTP front, the same for every resource: records each request, applies an
- * injected fault, routes by the OpenAPI documents, authenticates (Basic auth, and the account in
- * the path must be the caller's), validates every parameter against the document, then hands the
- * request to the resource implementing the operation and stamps the answer with Twilio's clock.
- */
 
 export interface RecordedRequest {
   /** Date.now() when the request arrived (the test's clock, not Twilio's). */

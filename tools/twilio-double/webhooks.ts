@@ -1,15 +1,14 @@
+/**
+ * The webhooks Twilio sends: an inbound SMS to a number's SmsUrl and a message's status
+ * callback, signed with the account's Auth Token by the `twilio` SDK's own signature function
+ * over the exact URL they are sent to.
+ */
 import twilio from 'twilio';
 import { API_VERSION, randomSid } from './api';
 import type { Accounts } from './accounts';
 import type { IncomingPhoneNumbers } from './incoming-phone-numbers';
 import type { Messages, MessageStatus } from './messages';
 import { countSegments } from './segments';
-
-/**
- * The webhooks Twilio sends: an inbound SMS to a number's SmsUrl and a message's status
- * callback, signed with the account's Auth Token by the `twilio` SDK's own signature function
- * over the exact URL they are sent to.
- */
 
 export interface WebhookDelivery {
   status: number;
