@@ -22,6 +22,9 @@ export default tseslint.config(
       'no-restricted-syntax': [
         'error',
         { selector: "MemberExpression[object.name='process'][property.name='env']", message: 'Read configuration through AppConfig (src/config).' },
+        // The product build compiles src/ only: dev tools and tests stay outside it.
+        { selector: 'ImportDeclaration[source.value=/(^|\\/)(tools|test)\\//]', message: 'src/ must not import tools/ or test/ (dev code, not in the build).' },
+        { selector: 'ImportExpression[source.value=/(^|\\/)(tools|test)\\//]', message: 'src/ must not import tools/ or test/ (dev code, not in the build).' },
       ],
     },
   },

@@ -21,7 +21,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { TwilioDouble } from '../test/twilio-double/twilio-double';
+import { TwilioDouble } from '../tools/twilio-double';
 import { AppUnderTest, ROOT } from './lib/app';
 import { loadBenchConfig, runs } from './lib/config';
 import {

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Runs before `npm start`, `npm run cli`, `npm run sms:simulate` and `npm run demo`. In a full
+# Runs before `npm start`, `npm run cli` and `npm run sms:simulate`. In a full
 # install (the compiler is there) it builds dist/ when dist/ is missing or older than a source,
 # so `npm ci && npm start` on a fresh clone builds and an edited source never runs stale. In a
 # production install (npm ci --omit=dev: no compiler) dist/ runs as it was built.

@@ -4,7 +4,6 @@ import { usePrettyLogs } from './common/logging/logger-options';
 import { startBanner } from './common/logging/start-banner';
 import { ConfigError, loadConfig } from './config/app-config';
 import { DatabaseUnavailableError } from './database/database-runtime';
-import { demoOrganizationBanner, seedDemoOrganization } from './dev/demo-organization';
 
 /** A refusal to start that one line explains (configuration, the database): no stack trace. */
 function exitOnRefusal(error: unknown): never {
@@ -80,6 +79,9 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 
   if (config.demoOrganization) {
+    // Loaded only when it may seed: a production start never loads dev code.
+    const { demoOrganizationBanner, seedDemoOrganization } =
+      await import('./dev/demo-organization');
     const demo = await seedDemoOrganization(running.app);
     if (demo) process.stdout.write(demoOrganizationBanner(demo, config.publicBaseUrl) + '\n');
   }

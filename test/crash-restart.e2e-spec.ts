@@ -9,7 +9,7 @@
  */
 import { request as httpRequest } from 'node:http';
 import twilioSdk from 'twilio';
-import { TwilioDouble, type RecordedMessage } from './twilio-double/twilio-double';
+import { TwilioDouble, type RecordedMessage } from '../tools/twilio-double';
 import {
   AppProcess,
   connectChannel,

@@ -1,6 +1,6 @@
 /**
- * `npm run demo` as a real process (src/dev/demo.ts through ts-node, as `npm run demo` runs its
- * build): it prints the customer's message, the reply as the Twilio emulator received it, the
+ * `npm run demo` as a real process (tools/demo.ts through ts-node, as `npm run demo` runs it): it
+ * prints the customer's message, the reply as the Twilio emulator received it, the
  * delivery status and the inbox, keeps serving Swagger, and Ctrl-C stops it cleanly.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -10,7 +10,7 @@ import { freePort, REPO_ROOT, waitFor } from './support/app-process';
 const run = promisify(execFile);
 
 const runDemo = (env: NodeJS.ProcessEnv) =>
-  spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/dev/demo.ts'], {
+  spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'tools/demo.ts'], {
     cwd: REPO_ROOT,
     env: { ...process.env, NODE_OPTIONS: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -70,7 +70,7 @@ describe('npm run demo', () => {
         [
           '-r',
           'ts-node/register/transpile-only',
-          'src/dev/sms-simulate.ts',
+          'src/sms-simulate.ts',
           ...simulate[1].split(' '),
           '--body',
           simulate[2],

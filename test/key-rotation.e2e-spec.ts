@@ -14,7 +14,7 @@ import { DataSource } from 'typeorm';
 import { CredentialCipher, keyIdOf } from '../src/modules/crypto/credential-cipher';
 import { CredentialRotationService } from '../src/modules/crypto/credential-rotation.service';
 import { authTokenAad } from '../src/modules/channels/sms-channels.service';
-import { TwilioDouble } from './twilio-double/twilio-double';
+import { TwilioDouble } from '../tools/twilio-double';
 import {
   ConnectedChannel,
   connectChannel,

@@ -4,7 +4,7 @@
  * MessageSid twice); every accepted SMS is stored once and answered exactly once, and status
  * callbacks arriving at either instance update the reply.
  */
-import { TwilioDouble, type WebhookDelivery } from './twilio-double/twilio-double';
+import { TwilioDouble, type WebhookDelivery } from '../tools/twilio-double';
 import {
   AppProcess,
   connectChannel,
@@ -45,23 +45,18 @@ describe('two instances, one database', () => {
         twilioApiBaseUrl: twilio.url,
         env: { REPLY_RETRY_LIMIT: '10', REPLY_WORKER_CONCURRENCY: '8' },
       });
-    // KNOWN BUG (see the issue #6 report): on a fresh PostgreSQL, two instances starting at the
-    // same moment can deadlock in pg-boss's createQueue (40P01) and one exits. There, B starts
-    // once A is up; PGlite runs one transaction at a time, so on it both start at once.
-    const early = db.mode === 'embedded' ? start('B') : null;
-    early?.catch(() => undefined);
-    const [first, org] = await Promise.all([
+    // Both start at once on a fresh database, as replicas of one deployment do.
+    const [first, second, org] = await Promise.all([
       start('A'),
+      start('B'),
       createOrganization(db.url, 'Two instances', 'pro'),
     ]);
     a = first;
-    const second = early ?? start('B');
-    second.catch(() => undefined);
+    b = second;
     // Channels connected through either instance: each reads what the other stored.
     const viaA = await Promise.all(
       [0, 1].map((i) => connectChannel(a, org.apiKey, twilio, `Bot ${i}`)),
     );
-    b = await second;
     const viaB = await Promise.all(
       [2, 3].map((i) => connectChannel(b, org.apiKey, twilio, `Bot ${i}`)),
     );

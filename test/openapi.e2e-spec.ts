@@ -223,14 +223,10 @@ describe('npm run openapi', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sms-openapi-'));
   const file = join(dir, 'openapi.json');
   const openapi = (...args: string[]) =>
-    run(
-      process.execPath,
-      ['-r', 'ts-node/register/transpile-only', 'src/dev/openapi.ts', ...args],
-      {
-        cwd: REPO_ROOT,
-        env: { ...process.env, NODE_OPTIONS: '', DATABASE_URL: '' },
-      },
-    ).then(
+    run(process.execPath, ['-r', 'ts-node/register/transpile-only', 'tools/openapi.ts', ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, NODE_OPTIONS: '', DATABASE_URL: '' },
+    }).then(
       () => 0,
       (error: { code: number }) => error.code,
     );

@@ -15,7 +15,7 @@ import {
 import { startRefusingPostgres } from './support/refusing-postgres';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { authed, expectError, startTestApp, TestApp } from './support/test-app';
-import { TwilioDouble } from './twilio-double/twilio-double';
+import { TwilioDouble } from '../tools/twilio-double';
 
 describe('platform: health, auth, errors, docs', () => {
   let t: TestApp;

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { TwilioDouble } from './twilio-double/twilio-double';
+import { TwilioDouble } from '../tools/twilio-double';
 import { startTestApp, TestApp, TEST_PUBLIC_BASE_URL, authed } from './support/test-app';
 import { randomNumber } from './support/sms-fixtures';
 import { createSiblingDatabase, TestDatabase } from './support/test-database';

@@ -31,7 +31,7 @@ import { FakeOpenAiServer, startFakeOpenAiServer } from './support/fake-openai-s
 import { eventually, randomMessageSid, randomNumber } from './support/sms-fixtures';
 import { createTestDatabase } from './support/test-database';
 import { startTestApp, TEST_PUBLIC_BASE_URL, TestApp } from './support/test-app';
-import { TwilioDouble } from './twilio-double/twilio-double';
+import { TwilioDouble } from '../tools/twilio-double';
 import twilioSdk from 'twilio';
 
 const ROOT = join(__dirname, '..');

@@ -22,7 +22,7 @@ async function simulate(
   try {
     const { stdout, stderr } = await run(
       process.execPath,
-      ['-r', 'ts-node/register/transpile-only', 'src/dev/sms-simulate.ts', ...args],
+      ['-r', 'ts-node/register/transpile-only', 'src/sms-simulate.ts', ...args],
       { cwd: REPO_ROOT, env: { ...process.env, NODE_OPTIONS: '' } },
     );
     return { code: 0, stdout, stderr };
@@ -117,6 +117,14 @@ describe('npm run sms:simulate', () => {
     );
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/HTTP 403/);
+  });
+
+  it('--help prints every option and exits 0', async () => {
+    const result = await simulate('--help');
+    expect(result.code).toBe(0);
+    for (const option of ['--to', '--from', '--body', '--auth-token', '--url', '--api-key'])
+      expect(result.stdout).toContain(option);
+    expect(result.stdout).toMatch(/^Usage: npm run sms:simulate -- /);
   });
 
   it('explains what is missing', async () => {

@@ -9,7 +9,7 @@ import * as Sentry from '@sentry/nestjs';
 import { DataSource } from 'typeorm';
 import { initSentry } from '../src/config/sentry';
 import { SmsDeliveryService } from '../src/modules/twilio-sms/delivery/sms-delivery.service';
-import type { FaultFilter, RecordedMessage, WebhookDelivery } from './twilio-double/twilio-double';
+import type { FaultFilter, RecordedMessage, WebhookDelivery } from '../tools/twilio-double';
 import {
   ConnectedChannel,
   connectChannel,

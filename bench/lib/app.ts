@@ -13,7 +13,7 @@ import { CredentialCipher } from '../../src/modules/crypto/credential-cipher';
 import { Secret } from '../../src/modules/crypto/secret';
 import { authTokenAad } from '../../src/modules/channels/sms-channels.service';
 import { DELIVERY_RANK } from '../../src/modules/inbox/message.entity';
-import type { TwilioDouble } from '../../test/twilio-double/twilio-double';
+import type { TwilioDouble } from '../../tools/twilio-double';
 import { freePort, RssSampler, runCommand, ServerProcess, startServer } from './children';
 import { LatencyStats, stats } from './load';
 import { numberIn, Sender } from './webhooks';

@@ -4,7 +4,7 @@
  * number used for nothing else, so a reply's `To` names the webhook it answers.
  */
 import { performance } from 'node:perf_hooks';
-import type { RecordedMessage, TwilioDouble } from '../../test/twilio-double/twilio-double';
+import type { RecordedMessage, TwilioDouble } from '../../tools/twilio-double';
 
 interface Tracked {
   /** performance.now() of each webhook sent from this number. */

@@ -20,7 +20,7 @@ import { resolve } from 'node:path';
 import { Pool } from 'pg';
 import { runMigrations } from '../../src/database/database-runtime';
 import { startEmbeddedPostgres } from '../../src/database/embedded-postgres';
-import type { TwilioDouble } from '../twilio-double/twilio-double';
+import type { TwilioDouble } from '../../tools/twilio-double';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 export const PUBLIC_BASE_URL = 'https://sms.example.test';

@@ -6,7 +6,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import request from 'supertest';
 import twilio from 'twilio';
 import { DataSource } from 'typeorm';
-import { TwilioDouble } from '../twilio-double/twilio-double';
+import { TwilioDouble } from '../../tools/twilio-double';
 import { authed, startTestApp, TEST_PUBLIC_BASE_URL, TestApp } from './test-app';
 
 export interface SmsTestContext {

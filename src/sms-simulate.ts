@@ -32,6 +32,24 @@ export interface SimulateOptions {
 
 class UsageError extends Error {}
 
+const USAGE = `Usage: npm run sms:simulate -- --to NUMBER --from NUMBER --body TEXT --auth-token TOKEN
+         [--url URL] [--api-key KEY | --account-sid SID] [--webhook-url URL]
+
+Sends the inbound-SMS webhook Twilio would send to a running instance, signed with the Auth Token
+by the twilio SDK, and prints the answer.
+
+  --to           the channel's number (E.164, e.g. +358401234567)
+  --from         the customer's number (E.164)
+  --body         the text of the SMS
+  --auth-token   the Twilio account's Auth Token (the API never returns it)
+  --url          where the instance is reached from here, e.g. https://sms.example.com
+  --api-key      looks up the channel of --to through the API (Account SID, webhook URL); needs --url
+  --account-sid  the Twilio Account SID, instead of --api-key
+  --webhook-url  the URL the instance checks signatures against (PUBLIC_BASE_URL + path)
+
+Exit code 0 when the instance answers 2xx, 1 otherwise, 2 for a usage error.
+`;
+
 interface ChannelStatus {
   connected: boolean;
   accountSid: string | null;
@@ -118,9 +136,14 @@ async function main(argv: string[]): Promise<number> {
       'api-key': { type: 'string' },
       'account-sid': { type: 'string' },
       'webhook-url': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   for (const name of ['to', 'from', 'body', 'auth-token'] as const) {
     if (!values[name]) throw new UsageError(`--${name} is required`);
   }

@@ -5,10 +5,10 @@
  * and prints what happened at each step; then keeps running for exploring in Swagger until Ctrl-C.
  */
 import { randomBytes } from 'node:crypto';
-import { createApplication, RunningApplication } from '../bootstrap';
-import { ConfigError, loadConfigWith } from '../config/app-config';
-import { DemoOrganization, seedDemoOrganization } from './demo-organization';
-import { TwilioDouble } from './twilio-double/twilio-double';
+import { createApplication, RunningApplication } from '../src/bootstrap';
+import { ConfigError, loadConfigWith } from '../src/config/app-config';
+import { DemoOrganization, seedDemoOrganization } from '../src/dev/demo-organization';
+import { TwilioDouble } from './twilio-double';
 
 const TWILIO_NUMBER = '+358401234567';
 const CUSTOMER_NUMBER = '+358501234567';

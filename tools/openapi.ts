@@ -9,12 +9,12 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { AppModule } from '../app.module';
-import { buildOpenApiDocument } from '../bootstrap';
-import { loadConfig } from '../config/app-config';
+import { AppModule } from '../src/app.module';
+import { buildOpenApiDocument } from '../src/bootstrap';
+import { loadConfig } from '../src/config/app-config';
 
-/** Run from the sources (`npm run openapi` uses ts-node): the repository root is two levels up. */
-export const OPENAPI_FILE = resolve(__dirname, '..', '..', 'openapi.json');
+/** Run from the sources (`npm run openapi` uses ts-node): the repository root is one level up. */
+export const OPENAPI_FILE = resolve(__dirname, '..', 'openapi.json');
 
 /** Object keys sorted at every level (arrays keep their order): a stable, reviewable diff. */
 function sortKeys(value: unknown): unknown {

@@ -2,14 +2,21 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 /**
- * Reads the shared OpenAPI subset once and turns it into the routing table and
- * the parameter whitelist of the Twilio double. Deriving both from the document
- * (instead of hand-written lists) keeps the double honest: whatever the app
- * sends that Twilio's published contract does not define is refused.
+ * Reads Twilio's OpenAPI subsets once and turns them into the routing table and the parameter
+ * whitelist of the Twilio double. Deriving both from the documents (instead of hand-written
+ * lists) keeps the double honest: whatever the app sends that Twilio's published contract does
+ * not define is refused.
  */
 
-/** A copy of ../shared/twilio/api_v2010_sms_subset.openapi.json, shipped with the build. */
-export const OPENAPI_PATH = path.resolve(__dirname, 'api_v2010_sms_subset.openapi.json');
+/**
+ * The documents the double serves: copies of ../shared/twilio/<same name> (a test keeps them
+ * identical). A new Twilio API (Messaging v1, Accounts v1) adds its subset here and a resource
+ * file implementing its operations.
+ */
+export const DOCUMENTS_DIR = path.resolve(__dirname, 'documents');
+export const DOCUMENTS = ['api_v2010_sms_subset.openapi.json'].map((name) =>
+  path.join(DOCUMENTS_DIR, name),
+);
 
 export interface ParamSchema {
   type?: string;
@@ -30,6 +37,7 @@ export interface ParamSpec {
   required: boolean;
 }
 
+/** Every operation of DOCUMENTS; a new document adds its own. */
 export type OperationId =
   | 'FetchAccount'
   | 'UpdateAccount'
@@ -49,6 +57,8 @@ export interface OperationSpec {
   method: string;
   pathTemplate: string;
   pathParams: ParamSpec[];
+  /** The path parameter naming the account (`/2010-04-01/Accounts/{…}`), if the path has one. */
+  accountParam: string | undefined;
   query: Map<string, ParamSpec>;
   form: Map<string, ParamSpec>;
 }
@@ -99,23 +109,30 @@ const HTTP_METHODS = ['get', 'post', 'put', 'patch', 'delete'];
 const FORM = 'application/x-www-form-urlencoded';
 
 export class OpenApiIndex {
-  readonly operations: OperationSpec[];
-  private readonly routes: { regex: RegExp; template: string }[];
+  readonly operations: OperationSpec[] = [];
+  private readonly routes: { regex: RegExp; template: string }[] = [];
+  private readonly schemas: Record<string, RawSchema> = {};
+  private readonly pathItems: Record<string, RawPathItem> = {};
 
-  private constructor(private readonly doc: RawDocument) {
-    this.operations = [];
-    this.routes = [];
-    for (const [template, item] of Object.entries(doc.paths)) {
-      this.routes.push({ regex: templateToRegex(template), template });
-      for (const method of HTTP_METHODS) {
-        const raw = item[method] as RawOperation | undefined;
-        if (raw) this.operations.push(this.toOperation(template, method, raw));
+  private constructor(documents: { file: string; doc: RawDocument }[]) {
+    for (const { file, doc } of documents) {
+      for (const [template, item] of Object.entries(doc.paths)) {
+        if (this.pathItems[template]) throw new Error(`${template} is defined twice (${file})`);
+        this.pathItems[template] = item;
+        this.routes.push({ regex: templateToRegex(template), template });
+        for (const method of HTTP_METHODS) {
+          const raw = item[method] as RawOperation | undefined;
+          if (raw) this.operations.push(toOperation(doc, file, template, method, raw));
+        }
       }
+      Object.assign(this.schemas, doc.components.schemas);
     }
   }
 
-  static load(file: string = OPENAPI_PATH): OpenApiIndex {
-    return new OpenApiIndex(JSON.parse(readFileSync(file, 'utf8')) as RawDocument);
+  static load(files: string[] = DOCUMENTS): OpenApiIndex {
+    return new OpenApiIndex(
+      files.map((file) => ({ file, doc: JSON.parse(readFileSync(file, 'utf8')) as RawDocument })),
+    );
   }
 
   match(method: string, pathname: string): RouteMatch {
@@ -138,13 +155,13 @@ export class OpenApiIndex {
 
   /** Property names of a response schema, e.g. `api.v2010.account.message`. */
   schemaProperties(name: string): string[] {
-    return Object.keys(this.doc.components.schemas[name]?.properties ?? {});
+    return Object.keys(this.schemas[name]?.properties ?? {});
   }
 
   /** `subresource_uris` template of the Account resource, as the document lists it. */
   accountSubresources(): Record<string, string> {
     const deps =
-      this.doc.paths['/2010-04-01/Accounts/{Sid}.json']?.['x-twilio']?.dependentProperties;
+      this.pathItems['/2010-04-01/Accounts/{Sid}.json']?.['x-twilio']?.dependentProperties;
     const out: Record<string, string> = {};
     for (const [key, dep] of Object.entries(deps ?? {})) {
       out[key] = dep.resource_url.replace('{account_sid}', '{AccountSid}');
@@ -185,46 +202,55 @@ export class OpenApiIndex {
     }
     return undefined;
   }
+}
 
-  private toOperation(template: string, method: string, raw: RawOperation): OperationSpec {
-    const params = (raw.parameters ?? []).map((p) => ({
-      in: p.in,
-      spec: { name: p.name, schema: this.resolve(p.schema), required: p.required === true },
-    }));
-    const form = new Map<string, ParamSpec>();
-    const body = raw.requestBody?.content[FORM]?.schema;
-    if (body) {
-      const required = new Set(body.required ?? []);
-      for (const [name, schema] of Object.entries(body.properties ?? {})) {
-        form.set(name, { name, schema: this.resolve(schema), required: required.has(name) });
-      }
+function toOperation(
+  doc: RawDocument,
+  file: string,
+  template: string,
+  method: string,
+  raw: RawOperation,
+): OperationSpec {
+  const resolve = (schema: RawSchema) => resolveSchema(doc, file, schema);
+  const params = (raw.parameters ?? []).map((p) => ({
+    in: p.in,
+    spec: { name: p.name, schema: resolve(p.schema), required: p.required === true },
+  }));
+  const form = new Map<string, ParamSpec>();
+  const body = raw.requestBody?.content[FORM]?.schema;
+  if (body) {
+    const required = new Set(body.required ?? []);
+    for (const [name, schema] of Object.entries(body.properties ?? {})) {
+      form.set(name, { name, schema: resolve(schema), required: required.has(name) });
     }
-    // Route regex groups follow template order; the document lists path
-    // params in that order too, but sort defensively by position.
-    const pathParams = params
-      .filter((p) => p.in === 'path')
-      .map((p) => p.spec)
-      .sort((a, b) => template.indexOf(`{${a.name}}`) - template.indexOf(`{${b.name}}`));
-    return {
-      operationId: raw.operationId as OperationId,
-      method: method.toUpperCase(),
-      pathTemplate: template,
-      pathParams,
-      query: new Map(params.filter((p) => p.in === 'query').map((p) => [p.spec.name, p.spec])),
-      form,
-    };
   }
+  // Route regex groups follow template order; the document lists path
+  // params in that order too, but sort defensively by position.
+  const pathParams = params
+    .filter((p) => p.in === 'path')
+    .map((p) => p.spec)
+    .sort((a, b) => template.indexOf(`{${a.name}}`) - template.indexOf(`{${b.name}}`));
+  return {
+    operationId: raw.operationId as OperationId,
+    method: method.toUpperCase(),
+    pathTemplate: template,
+    pathParams,
+    accountParam: /^\/2010-04-01\/Accounts\/\{(\w+)\}/.exec(template)?.[1],
+    query: new Map(params.filter((p) => p.in === 'query').map((p) => [p.spec.name, p.spec])),
+    form,
+  };
+}
 
-  private resolve(schema: RawSchema): ParamSchema {
-    let current = schema;
-    while (current.$ref) {
-      const name = current.$ref.replace('#/components/schemas/', '');
-      const target = this.doc.components.schemas[name];
-      if (!target) throw new Error(`Unresolvable $ref ${current.$ref} in ${OPENAPI_PATH}`);
-      current = target;
-    }
-    return current.items ? { ...current, items: this.resolve(current.items) } : current;
+/** Follows `$ref`s within the schema's own document. */
+function resolveSchema(doc: RawDocument, file: string, schema: RawSchema): ParamSchema {
+  let current = schema;
+  while (current.$ref) {
+    const name = current.$ref.replace('#/components/schemas/', '');
+    const target = doc.components.schemas[name];
+    if (!target) throw new Error(`Unresolvable $ref ${current.$ref} in ${file}`);
+    current = target;
   }
+  return current.items ? { ...current, items: resolveSchema(doc, file, current.items) } : current;
 }
 
 /** Returns why `value` violates `schema`, or undefined when it is acceptable. */

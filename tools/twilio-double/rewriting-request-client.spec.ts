@@ -1,0 +1,10 @@
+import { rewriteUri } from './rewriting-request-client';
+
+describe('rewriteUri', () => {
+  it('rewrites Twilio API hosts and refuses others', () => {
+    expect(
+      rewriteUri('https://api.twilio.com/2010-04-01/Accounts/AC1.json', 'http://127.0.0.1:1'),
+    ).toBe('http://127.0.0.1:1/2010-04-01/Accounts/AC1.json');
+    expect(() => rewriteUri('https://example.com/x', 'http://127.0.0.1:1')).toThrow(/refusing/);
+  });
+});
