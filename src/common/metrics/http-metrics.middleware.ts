@@ -11,10 +11,10 @@ export const METRICS_PATH = '/metrics';
  */
 export function httpMetricsMiddleware(metrics: MetricsService) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    if (req.path === METRICS_PATH) return next();
     const started = performance.now();
     res.once('finish', () => {
       const route = (req.route as { path?: unknown } | undefined)?.path;
+      if (route === METRICS_PATH) return;
       metrics.httpRequest(
         req.method,
         typeof route === 'string' ? route : 'unmatched',
