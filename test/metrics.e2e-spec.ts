@@ -16,6 +16,7 @@ import {
   SmsTestContext,
   startSmsTestApp,
 } from './support/sms-fixtures';
+import { authed } from './support/test-app';
 
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
 const WEBHOOK_PATH = '/api/webhooks/twilio/sms';
@@ -204,6 +205,35 @@ describe('GET /metrics', () => {
         twilioSid: reply.sid,
         job: expect.objectContaining({ queue: 'sms-reply' }),
       }),
+    );
+
+    // A person's reply: its send job carries the id of the API request that queued it, and it is
+    // not a bot reply, so the webhook-to-reply latency does not count it.
+    const before = await scrape();
+    const page = await authed(ctx.t.http, channel.apiKey)
+      .get(`/api/chatbots/${channel.chatbotId}/conversations`)
+      .expect(200);
+    await authed(ctx.t.http, channel.apiKey)
+      .post(`/api/conversations/${page.body.items[0].id}/messages`)
+      .set('X-Request-Id', 'human-reply-3')
+      .send({ body: 'A person here: yes, we deliver.' })
+      .expect(201);
+    const sent = await ctx.twilio.waitForMessages(2, 10_000, (m) => m.to === customer);
+    const human = sent.find((m) => m.sid !== reply.sid)!;
+    const accepted = await eventually(async () =>
+      ctx.t.logs
+        .map((raw) => JSON.parse(raw) as { msg: string; req?: { id?: string }; twilioSid?: string })
+        .find((line) => line.req?.id === 'human-reply-3' && line.msg === 'SMS accepted by Twilio'),
+    );
+    expect(accepted).toEqual(
+      expect.objectContaining({
+        twilioSid: human.sid,
+        job: expect.objectContaining({ queue: 'sms-send' }),
+      }),
+    );
+    const after = await scrape();
+    expect(sample(after, 'sms_reply_latency_seconds_count')).toBe(
+      sample(before, 'sms_reply_latency_seconds_count'),
     );
   });
 
