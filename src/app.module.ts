@@ -11,6 +11,7 @@ import { RateLimitGuard } from './common/rate-limit/rate-limit.guard';
 import { HttpExceptionFilter } from './common/errors/http-exception.filter';
 import { createValidationPipe } from './common/errors/validation';
 import { loggerOptions } from './common/logging/logger-options';
+import { MetricsModule } from './common/metrics/metrics.module';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
@@ -43,6 +44,7 @@ export class AppModule {
         TypeOrmModule.forRoot(dataSourceOptions(databaseUrl)),
         DatabaseModule,
         QueueModule,
+        MetricsModule,
         ThrottlerModule.forRootAsync({
           inject: [PreparedStatements],
           useFactory: (statements: PreparedStatements) => ({

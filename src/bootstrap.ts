@@ -3,6 +3,7 @@
  * under a lock), then Nest with the HTTP platform pieces. Used by main.ts and by e2e tests, so the
  * tests boot exactly what production runs.
  */
+import { RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -18,6 +19,8 @@ import {
 } from './common/errors/body-error.middleware';
 import { QuietBootLogger } from './common/logging/quiet-boot-logger';
 import { REQUEST_ID_HEADER, requestIdMiddleware } from './common/logging/request-id';
+import { httpMetricsMiddleware, METRICS_PATH } from './common/metrics/http-metrics.middleware';
+import { MetricsService } from './common/metrics/metrics.service';
 import { AppConfig } from './config/app-config';
 import {
   DatabaseRetry,
@@ -143,9 +146,11 @@ export async function createApplication(
     );
     await app.get(CredentialRotationService).assertKeysConfigured();
     app.useLogger(new QuietBootLogger(app.get(Logger)));
-    app.setGlobalPrefix('api');
+    // Prometheus scrapes /metrics, by convention outside the API.
+    app.setGlobalPrefix('api', { exclude: [{ path: METRICS_PATH, method: RequestMethod.GET }] });
     app.set('trust proxy', 'loopback');
     app.use(requestIdMiddleware);
+    app.use(httpMetricsMiddleware(app.get(MetricsService)));
     app.use(helmet());
     app.enableCors(corsOptions(config));
     app.use(express.json({ limit: JSON_BODY_LIMIT, verify: rejectDeepJson }));

@@ -26,6 +26,7 @@ import { startSentrySink } from './support/sentry-sink';
 import {
   connectChannel,
   eventually,
+  randomMessageSid,
   randomNumber,
   signedPost,
   SmsTestContext,
@@ -225,6 +226,35 @@ describe('request ids, the docs switch and CORS', () => {
         expect(event).not.toContain(ids[1 - i]);
       }
     });
+  });
+
+  it("follows the reply job the webhook queued: the worker's Sentry event carries the webhook's id", async () => {
+    const channel = await connectChannel(ctx);
+    const customer = randomNumber();
+    ctx.twilio.rejectMessagesWith(21211, "The 'To' number is not a valid phone number.", 400, {
+      to: customer,
+    });
+    await signedPost(
+      ctx,
+      WEBHOOK_PATH,
+      {
+        MessageSid: randomMessageSid(),
+        AccountSid: channel.accountSid,
+        From: customer,
+        To: channel.phoneNumber,
+        Body: 'hello',
+      },
+      channel.authToken,
+    )
+      .set('X-Request-Id', 'webhook-to-worker-7')
+      .expect(200);
+    const event = await eventually(async () => {
+      await Sentry.flush(500);
+      return sentry.envelopes.find(
+        (e) => e.includes(channel.chatbotId) && e.includes('TwilioApiError'),
+      );
+    });
+    expect(event).toContain('"request_id":"webhook-to-worker-7"');
   });
 
   it('API_DOCS=off: /api/docs and /api/docs-json answer 404 in the contract shape', async () => {

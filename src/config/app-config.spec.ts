@@ -120,6 +120,20 @@ describe('loadConfig', () => {
     );
   });
 
+  it('METRICS_TOKEN: unset leaves /metrics open; a short or spaced one is refused without echoing it', () => {
+    expect(loadConfig(base).metricsToken).toBeNull();
+    const token = 'f3a9c0de1b7e4a5f9d2c8b6a0e1f2d3c';
+    const config = loadConfig({ ...base, METRICS_TOKEN: token });
+    expect(config.metricsToken?.reveal()).toBe(token);
+    expect(JSON.stringify(config)).not.toContain(token);
+    for (const bad of ['short-token', 'has a space in it, long enough']) {
+      const error = failure({ ...base, METRICS_TOKEN: bad });
+      expect(error.variable).toBe('METRICS_TOKEN');
+      expect(error.message).not.toContain(bad);
+      expect(error.message.split('\n')).toHaveLength(1);
+    }
+  });
+
   it('never echoes key material in the error', () => {
     const badKey = randomBytes(31).toString('base64');
     const error = failure({ CREDENTIALS_ENCRYPTION_KEY: badKey });

@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { Secret } from '../modules/crypto/secret';
 
 export type AgentProvider = 'local' | 'openai';
 
@@ -36,6 +37,8 @@ export interface AppConfig {
   /** Serve Swagger UI at /api/docs and the OpenAPI document at /api/docs-json (API_DOCS=on). */
   apiDocs: boolean;
   logLevel: string;
+  /** Bearer token GET /metrics requires (METRICS_TOKEN); null: /metrics is open. */
+  metricsToken: Secret | null;
   /**
    * On SIGTERM, readiness answers 503 for this long before the server stops taking requests, so
    * a load balancer polling it moves traffic elsewhere first.
@@ -164,6 +167,17 @@ function parseSentryDsn(raw: string): string {
   return raw;
 }
 
+/** A bearer token that fits an Authorization header as it is; never echoes the value. */
+function parseMetricsToken(raw: string): Secret {
+  if (!/^[\x21-\x7e]{16,256}$/.test(raw)) {
+    throw new ConfigError(
+      'METRICS_TOKEN',
+      'must be 16 to 256 printable ASCII characters without spaces, e.g. openssl rand -hex 32 (value not shown)',
+    );
+  }
+  return new Secret(raw);
+}
+
 /** Decodes one base64 key; never echoes the value in the error. */
 export function decodeKey(name: string, raw: string): Buffer {
   const trimmed = raw.trim();
@@ -266,6 +280,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dashboardOrigins,
     apiDocs: apiDocs === 'on',
     logLevel,
+    metricsToken: env.METRICS_TOKEN ? parseMetricsToken(env.METRICS_TOKEN) : null,
     shutdownDrainSeconds: parseInteger(env, 'SHUTDOWN_DRAIN_SECONDS', 0, 0, 60),
     replyWorkerConcurrency: parseInteger(env, 'REPLY_WORKER_CONCURRENCY', 4, 0, 64),
     queuePollSeconds: parseInteger(env, 'QUEUE_POLL_SECONDS', 2, 1, 60),

@@ -11,8 +11,10 @@ import {
   Logger,
   OnModuleInit,
 } from '@nestjs/common';
+import { PinoLogger } from 'nestjs-pino';
 import PgBoss from 'pg-boss';
 import type { EntityManager } from 'typeorm';
+import { runWithRequestId } from '../common/logging/request-context';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DATABASE_URL } from '../database/database.tokens';
 
@@ -23,11 +25,37 @@ export interface QueueDefinition {
   expireInSeconds: number;
 }
 
-export interface JobInfo {
+/**
+ * What a job carries from the request that queued it, beside its own data: the request id (its
+ * log lines and Sentry events carry it too) and when that request arrived (epoch ms).
+ */
+export interface JobTrace {
+  requestId?: string;
+  receivedAt?: number;
+}
+
+export interface JobInfo extends JobTrace {
   id: string;
   retryCount: number;
   retryLimit: number;
 }
+
+/** Jobs waiting in a queue (created or retry), and how long ago the oldest of them was queued. */
+export interface QueueBacklog {
+  queue: string;
+  waiting: number;
+  oldestWaitingSeconds: number;
+}
+
+/**
+ * One pass over pg-boss's partial index of waiting jobs (job_i5: state < 'active', with
+ * created_on included), for the metrics scrape; completed jobs are never read.
+ */
+const QUEUE_BACKLOG = `SELECT q.name AS queue, count(j.id)::int AS waiting,
+    COALESCE(extract(epoch FROM now() - min(j.created_on)), 0)::float8 AS "oldestWaitingSeconds"
+  FROM unnest($1::text[]) AS q(name)
+  LEFT JOIN pgboss.job j ON j.name = q.name AND j.state < 'active'
+  GROUP BY q.name ORDER BY q.name`;
 
 /**
  * SQL for a data-modifying step that queues one job per row of `source` (a CTE or subquery with
@@ -61,6 +89,7 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(JobQueue.name);
   private readonly boss: PgBoss;
   private readonly sleepers = new Map<string, Set<() => void>>();
+  private readonly defined = new Set<string>();
   private readonly loops: Promise<void>[] = [];
   private stopping = false;
   private started: Promise<void> | null = null;
@@ -69,6 +98,7 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
   constructor(
     @Inject(DATABASE_URL) databaseUrl: string,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly pino: PinoLogger,
   ) {
     this.boss = new PgBoss({
       connectionString: databaseUrl,
@@ -116,6 +146,7 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
       try {
         await this.boss.createQueue(queue.name, options);
         await this.boss.updateQueue(queue.name, options);
+        this.defined.add(queue.name);
         return;
       } catch (error) {
         const deadlock = (error as { code?: string }).code === '40P01';
@@ -136,6 +167,12 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
       singletonKey,
       db: { executeSql: async (text, values) => ({ rows: await manager.query(text, values) }) },
     });
+  }
+
+  /** The backlog of every queue this process defined. */
+  async backlog(): Promise<QueueBacklog[]> {
+    if (!this.running || this.defined.size === 0) return [];
+    return (await this.boss.getDb().executeSql(QUEUE_BACKLOG, [[...this.defined]])).rows;
   }
 
   /** Wakes this process's idle workers at once instead of waiting for their next poll. */
@@ -175,12 +212,17 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
         continue;
       }
       let failure: unknown = null;
+      const { requestId, receivedAt } = (job.data ?? {}) as JobTrace;
       try {
-        await handler(job.data, {
-          id: job.id,
-          retryCount: job.retryCount,
-          retryLimit: job.retryLimit,
-        });
+        await runWithRequestId(this.pino, requestId, { job: { queue: name, id: job.id } }, () =>
+          handler(job.data, {
+            id: job.id,
+            retryCount: job.retryCount,
+            retryLimit: job.retryLimit,
+            requestId,
+            receivedAt,
+          }),
+        );
       } catch (error) {
         failure = error;
       }

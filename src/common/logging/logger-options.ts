@@ -28,8 +28,8 @@ export const REDACTED_PATHS = [
   'err.driverError.parameters',
 ];
 
-/** Probes are polled every few seconds by a load balancer: never request-logged. */
-const PROBE_PATHS = new Set(['/api/health', '/api/health/live', '/api/health/ready']);
+/** Probes and the metrics scrape are polled every few seconds: never request-logged. */
+const PROBE_PATHS = new Set(['/api/health', '/api/health/live', '/api/health/ready', '/metrics']);
 
 /**
  * Human-readable logs for a person at a terminal in development; one JSON line per event
@@ -82,10 +82,11 @@ export function loggerOptions(config: AppConfig, stream?: DestinationStream): Pa
       genReqId: assignRequestId,
       // Bodies are never logged: they carry tokens and customers' messages.
       serializers: {
-        req: (req: { id: unknown; method: string; url: string }) => ({
+        // A reply job's lines carry only the id of the request that queued it (request-context.ts).
+        req: (req: { id: unknown; method?: string; url?: string }) => ({
           id: req.id,
           method: req.method,
-          url: req.url.split('?')[0],
+          url: req.url?.split('?')[0],
         }),
         // The status is what an operator needs; serializing every response header (helmet sets a
         // dozen) cost more per webhook than verifying its signature.

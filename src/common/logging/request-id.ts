@@ -13,7 +13,7 @@ export const REQUEST_ID_HEADER = 'X-Request-Id';
 /** Bounded, and nothing that could break a log line or a header: no spaces, quotes or controls. */
 const ACCEPTED_REQUEST_ID = /^[A-Za-z0-9._~:+=/-]{1,128}$/;
 
-type WithId = IncomingMessage & { id?: unknown };
+type WithId = IncomingMessage & { id?: unknown; receivedAt?: number };
 
 /** The request's id, chosen once: pino-http's genReqId and the first middleware both call it. */
 export function assignRequestId(req: WithId, res: ServerResponse): string {
@@ -30,6 +30,12 @@ export function assignRequestId(req: WithId, res: ServerResponse): string {
 
 /** First in the Express chain, so even a body the parser refuses answers with the id. */
 export function requestIdMiddleware(req: WithId, res: ServerResponse, next: () => void): void {
+  req.receivedAt = Date.now();
   assignRequestId(req, res);
   next();
+}
+
+/** What a job queued by this request carries (JobTrace): its id, and when it arrived (epoch ms). */
+export function requestTrace(req: WithId): { requestId?: string; receivedAt?: number } {
+  return { requestId: typeof req.id === 'string' ? req.id : undefined, receivedAt: req.receivedAt };
 }

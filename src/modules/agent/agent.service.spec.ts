@@ -1,4 +1,5 @@
 import type { AgentProviderAnswer, AgentProviderRequest } from './agent-provider';
+import type { MetricsService } from '../../common/metrics/metrics.service';
 import { AgentProvider } from './agent-provider';
 import { AgentError } from './agent.errors';
 import { AgentService, PASSAGES_PER_REPLY } from './agent.service';
@@ -42,7 +43,12 @@ class FakeProvider extends AgentProvider {
 function setup(respond: () => Promise<AgentProviderAnswer>) {
   const search = jest.fn().mockResolvedValue(knowledge);
   const provider = new FakeProvider(respond);
-  const service = new AgentService({ search } as unknown as PassageIndex, provider);
+  const metrics = { modelCall: <T>(_provider: string, call: () => Promise<T>) => call() };
+  const service = new AgentService(
+    { search } as unknown as PassageIndex,
+    provider,
+    metrics as unknown as MetricsService,
+  );
   return { service, provider, search };
 }
 

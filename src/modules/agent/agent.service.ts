@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { MetricsService } from '../../common/metrics/metrics.service';
 import { fitSmsReply, TWILIO_MAX_BODY_CHARS, truncateSmsText } from '../twilio-sms/sms-text';
 import { AgentProvider, ConversationTurn, ReplyFormat, UsedPassage } from './agent-provider';
 import type { Chatbot } from './chatbot.entity';
@@ -34,6 +35,7 @@ export class AgentService {
   constructor(
     private readonly passageIndex: PassageIndex,
     private readonly provider: AgentProvider,
+    private readonly metrics: MetricsService,
   ) {}
 
   async reply(input: AgentReplyInput): Promise<AgentReply> {
@@ -50,14 +52,16 @@ export class AgentService {
     if (!message.trim()) return fallback;
 
     const knowledge = await this.passageIndex.search(chatbot, message, PASSAGES_PER_REPLY);
-    const answer = await this.provider.answer({
-      chatbot,
-      history: input.conversationHistory,
-      message,
-      format,
-      maxChars,
-      knowledge,
-    });
+    const answer = await this.metrics.modelCall(this.provider.name, () =>
+      this.provider.answer({
+        chatbot,
+        history: input.conversationHistory,
+        message,
+        format,
+        maxChars,
+        knowledge,
+      }),
+    );
     // Shaped before the emptiness check: a reply of only markdown markup is empty as plain text.
     const text = this.shape(answer.text, format, maxChars);
     return text ? { text, usedPassages: answer.usedPassages } : fallback;

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
@@ -6,7 +6,9 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
+import type { Request } from 'express';
 import { CurrentOrganization } from '../../common/auth/auth.decorators';
+import { requestTrace } from '../../common/logging/request-id';
 import { ApiDashboardErrors, JSON_BODY_ERRORS } from '../../common/errors/api-errors.decorator';
 import { UuidParam } from '../agent/uuid-param.pipe';
 import { Organization } from '../organizations/organization.entity';
@@ -109,7 +111,9 @@ export class ConversationsController {
     @CurrentOrganization() org: Organization,
     @Param('conversationId', UuidParam('conversationId')) conversationId: string,
     @Body() dto: SendAgentReplyDto,
+    @Req() request: Request,
   ): Promise<MessageResponse> {
-    return this.sendAgentReply.execute(org.id, conversationId, dto.body);
+    const { requestId } = requestTrace(request);
+    return this.sendAgentReply.execute(org.id, conversationId, dto.body, requestId);
   }
 }

@@ -30,6 +30,8 @@ export class SendAgentReplyUseCase {
     organizationId: string,
     conversationId: string,
     body: string,
+    /** The HTTP request's id: the send job's log lines carry it. */
+    requestId?: string,
   ): Promise<MessageResponse> {
     const message = await this.dataSource.transaction(async (manager) => {
       const conversation = await this.lockConversation(manager, organizationId, conversationId);
@@ -66,7 +68,7 @@ export class SendAgentReplyUseCase {
       await this.jobQueue.sendInTransaction(
         manager,
         QUEUES.smsSend,
-        { messageId: saved.id },
+        { messageId: saved.id, requestId },
         saved.id,
       );
       return saved;

@@ -2,9 +2,26 @@ import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient';
 import type Response from 'twilio/lib/http/response';
 import RestException from 'twilio/lib/base/RestException';
+import type { MetricsService } from '../../../common/metrics/metrics.service';
 import { toTwilioApiError } from './twilio-api.error';
 
 const TWILIO_ORIGIN = 'https://api.twilio.com';
+
+/** The endpoints we call, as metric labels: a closed set, never a SID from the path. */
+const ENDPOINTS: [method: string, path: RegExp, endpoint: string][] = [
+  ['GET', /\/Accounts\/[^/]+\.json$/, 'accounts.fetch'],
+  ['GET', /\/IncomingPhoneNumbers\.json$/, 'incoming_phone_numbers.list'],
+  ['GET', /\/IncomingPhoneNumbers\/[^/]+\.json$/, 'incoming_phone_numbers.fetch'],
+  ['POST', /\/IncomingPhoneNumbers\/[^/]+\.json$/, 'incoming_phone_numbers.update'],
+  ['POST', /\/Messages\.json$/, 'messages.create'],
+  ['GET', /\/Messages\.json$/, 'messages.list'],
+];
+
+export function twilioEndpoint(method: string, uri: string): string {
+  const path = uri.split('?')[0];
+  const verb = method.toUpperCase();
+  return ENDPOINTS.find(([m, pattern]) => m === verb && pattern.test(path))?.[2] ?? 'other';
+}
 
 /**
  * Twilio's clock, as the `Date` header of its latest answer tells it, carried forward on our
@@ -37,6 +54,7 @@ export class TwilioRequestClient extends twilio.RequestClient {
   constructor(
     private readonly apiBaseUrl: string,
     timeoutMs: number,
+    private readonly metrics?: Pick<MetricsService, 'twilioCall'>,
   ) {
     super({ timeout: timeoutMs, keepAlive: true, autoRetry: false });
   }
@@ -46,7 +64,17 @@ export class TwilioRequestClient extends twilio.RequestClient {
       this.apiBaseUrl === TWILIO_ORIGIN
         ? opts.uri
         : opts.uri.replace(TWILIO_ORIGIN, this.apiBaseUrl);
-    const response = await super.request<TData>({ ...opts, uri });
+    const endpoint = twilioEndpoint(String(opts.method), opts.uri);
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1_000;
+    let response: Response<TData>;
+    try {
+      response = await super.request<TData>({ ...opts, uri });
+    } catch (error) {
+      this.metrics?.twilioCall(endpoint, 'error', seconds());
+      throw error;
+    }
+    this.metrics?.twilioCall(endpoint, response.statusCode, seconds());
     this.clock.observe(response.headers?.date);
     // The SDK's RestException drops the headers; keep Retry-After so the retry can honour it.
     const retryAfter = Number.parseInt(String(response.headers?.['retry-after'] ?? ''), 10);

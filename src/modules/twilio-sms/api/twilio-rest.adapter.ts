@@ -5,6 +5,7 @@
  */
 import { Inject, Injectable } from '@nestjs/common';
 import twilio from 'twilio';
+import { MetricsService } from '../../../common/metrics/metrics.service';
 import { APP_CONFIG, AppConfig } from '../../../config/app-config';
 import { Secret } from '../../crypto/secret';
 import { toTwilioApiError } from './twilio-api.error';
@@ -55,8 +56,12 @@ const DATE_CREATED_SLACK_MS = 2_000;
 export class TwilioRestAdapter {
   private readonly httpClient: TwilioRequestClient;
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    this.httpClient = new TwilioRequestClient(config.twilioApiBaseUrl, config.twilioTimeoutMs);
+  constructor(@Inject(APP_CONFIG) config: AppConfig, metrics: MetricsService) {
+    this.httpClient = new TwilioRequestClient(
+      config.twilioApiBaseUrl,
+      config.twilioTimeoutMs,
+      metrics,
+    );
   }
 
   async fetchAccount(credentials: TwilioCredentials): Promise<TwilioAccount> {

@@ -10,10 +10,11 @@
  * - a stored SID is never replaced: if Twilio created a second message for the same row anyway,
  *   the first stays and the second is reported.
  */
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { MetricsService } from '../../../common/metrics/metrics.service';
 import { PreparedStatement, PreparedStatements } from '../../../database/prepared-statements';
 import { JobInfo } from '../../../queue/job-queue';
 import { SmsChannelsService } from '../../channels/sms-channels.service';
@@ -105,6 +106,8 @@ export class DuplicateSendError extends Error {
 
 @Injectable()
 export class SmsDeliveryService {
+  private readonly logger = new Logger(SmsDeliveryService.name);
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly statements: PreparedStatements,
@@ -112,6 +115,7 @@ export class SmsDeliveryService {
     private readonly twilio: TwilioRestAdapter,
     private readonly reporter: SmsErrorReporter,
     private readonly optOuts: SmsOptOutStore,
+    private readonly metrics: MetricsService,
   ) {}
 
   async deliver(messageId: string, job: JobInfo): Promise<void> {
@@ -161,6 +165,8 @@ export class SmsDeliveryService {
       }
       await this.statements.query(MARK_ATTEMPTED, [messageId, DELIVERY_RANK.sending]);
       const created = await this.twilio.createMessage(credentials, sms);
+      this.metrics.messageAccepted(job);
+      this.logger.log({ messageId, twilioSid: created.sid }, 'SMS accepted by Twilio');
       await this.markSent(messageId, channel.id, created, context);
     } catch (error) {
       if (!(error instanceof TwilioApiError)) throw error;

@@ -7,7 +7,7 @@ import { messagePreview } from '../../inbox/message-preview';
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../../../common/errors/domain-error';
 import { PreparedStatement, PreparedStatements } from '../../../database/prepared-statements';
-import { insertJobsSql, JobQueue } from '../../../queue/job-queue';
+import { insertJobsSql, JobQueue, JobTrace } from '../../../queue/job-queue';
 import { QUEUES } from '../../../queue/queue-names';
 import type { WebhookChannel } from '../../channels/sms-channels.service';
 import { DELIVERY_RANK } from '../../inbox/message.entity';
@@ -94,7 +94,8 @@ const STORE_INBOUND: PreparedStatement = {
       WHERE sender = $17 AND customer_number = $4 AND $6 = 'opt-in' AND EXISTS (SELECT 1 FROM message)
     ),
     reply AS (
-      SELECT jsonb_build_object('messageId', message.id) AS data, message.id::text AS singleton_key
+      SELECT jsonb_build_object('messageId', message.id, 'requestId', $18::text, 'receivedAt', $19::float8) AS data,
+        message.id::text AS singleton_key
       FROM message, conversation
       WHERE $13 AND conversation.status = 'bot' AND NOT ${optedOutSql('$17', '$4')}
     ),
@@ -114,6 +115,7 @@ export class ReceiveInboundSmsUseCase {
   async execute(
     channel: WebhookChannel,
     params: Record<string, string | string[]>,
+    trace: JobTrace = {},
   ): Promise<InboundResult> {
     const messageSid = field(params, 'MessageSid') ?? '';
     const from = field(params, 'From') ?? '';
@@ -164,6 +166,8 @@ export class ReceiveInboundSmsUseCase {
       channel.phoneNumber,
       channel.authTokenEncrypted,
       optOutSender(channel),
+      trace.requestId ?? null,
+      trace.receivedAt ?? null,
     ]);
     if (!rows[0].current) throw new StaleChannelError();
     const result = { stored: rows[0].stored, replyQueued: rows[0].queued };

@@ -1,4 +1,5 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { MetricsService } from '../../../common/metrics/metrics.service';
 import { APP_CONFIG, AppConfig } from '../../../config/app-config';
 import { JobQueue } from '../../../queue/job-queue';
 import { QUEUES } from '../../../queue/queue-names';
@@ -17,6 +18,7 @@ export class SmsWorkers implements OnApplicationBootstrap {
     private readonly replies: SendSmsReplyUseCase,
     private readonly delivery: SmsDeliveryService,
     private readonly reporter: SmsErrorReporter,
+    private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -31,7 +33,7 @@ export class SmsWorkers implements OnApplicationBootstrap {
     const concurrency = this.config.replyWorkerConcurrency;
     await this.queue.work<{ messageId: string }>(QUEUES.smsReply, concurrency, (data, job) =>
       this.guard(data.messageId, () =>
-        this.replies.execute(data.messageId, job).then(() => undefined),
+        this.metrics.countReply(job, this.replies.execute(data.messageId, job)),
       ),
     );
     await this.queue.work<{ messageId: string }>(QUEUES.smsSend, concurrency, (data, job) =>

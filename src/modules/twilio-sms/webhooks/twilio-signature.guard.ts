@@ -10,6 +10,7 @@ import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import twilio from 'twilio';
 import { DomainError, RateLimitedError } from '../../../common/errors/domain-error';
+import { MetricsService } from '../../../common/metrics/metrics.service';
 import { APP_CONFIG, AppConfig } from '../../../config/app-config';
 import { SmsChannelsService, WebhookChannel } from '../../channels/sms-channels.service';
 import { DecryptionError } from '../../crypto/credential-cipher';
@@ -31,6 +32,8 @@ const OWN_NUMBER_FIELD = 'twilioOwnNumberField';
 export const ChannelNumberField = (field: 'To' | 'From'): MethodDecorator =>
   SetMetadata(OWN_NUMBER_FIELD, field);
 
+const webhookKind = (field: 'To' | 'From') => (field === 'To' ? 'inbound' : 'status');
+
 const forbidden = () =>
   new DomainError('TWILIO_SIGNATURE_INVALID', 'Twilio signature missing or invalid');
 
@@ -38,9 +41,17 @@ const forbidden = () =>
 const SIGNATURE = /^[A-Za-z0-9+/]{27}=$/;
 const E164 = /^\+[1-9]\d{6,14}$/;
 
+/** Why a webhook is refused: the metric's label, and the log line's words. */
+const REFUSALS = {
+  unsigned: 'unsigned or not a Twilio form post',
+  no_channel: 'no connected channel for this number',
+  signature_mismatch: 'signature mismatch',
+} as const;
+type Refusal = keyof typeof REFUSALS;
+
 type Verdict =
   | { signed: true }
-  | { signed: false; reason: string }
+  | { signed: false; reason: Refusal }
   | { signed: false; undecryptable: DecryptionError };
 
 /**
@@ -66,6 +77,7 @@ export class TwilioSignatureGuard implements CanActivate {
     private readonly channels: SmsChannelsService,
     private readonly failures: WebhookFailureLimiter,
     private readonly reporter: SmsErrorReporter,
+    private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -97,7 +109,7 @@ export class TwilioSignatureGuard implements CanActivate {
       !E164.test(number) ||
       !request.is('application/x-www-form-urlencoded')
     ) {
-      return this.refuse(request, 'unsigned or not a Twilio form post', number);
+      return this.refuse(request, field, 'unsigned', number);
     }
     const url = `${this.config.publicBaseUrl}${request.originalUrl}`;
     const started = Date.now();
@@ -120,6 +132,7 @@ export class TwilioSignatureGuard implements CanActivate {
     if ('undecryptable' in verdict) {
       // Our fault, not the caller's: not counted as a failure. Reported once a minute per channel.
       const channel = lookup.channel as WebhookChannel;
+      this.metrics.webhookRefused(webhookKind(field), 'credentials_unreadable');
       this.reporter.captureOncePerMinute(`undecryptable:${channel.id}`, verdict.undecryptable, {
         chatbotId: channel.chatbotId,
         channelId: channel.id,
@@ -129,7 +142,7 @@ export class TwilioSignatureGuard implements CanActivate {
         "This number's stored credentials cannot be read right now",
       );
     }
-    return this.refuse(request, verdict.reason, number);
+    return this.refuse(request, field, verdict.reason, number);
   }
 
   private check(
@@ -139,7 +152,7 @@ export class TwilioSignatureGuard implements CanActivate {
     params: SignedRequest['body'],
   ): Verdict {
     if (!channel || channel.accountSid !== params.AccountSid)
-      return { signed: false, reason: 'no connected channel for this number' };
+      return { signed: false, reason: 'no_channel' };
     let credentials: TwilioCredentials;
     try {
       credentials = this.channels.credentials(channel);
@@ -149,11 +162,17 @@ export class TwilioSignatureGuard implements CanActivate {
     }
     return twilio.validateRequest(credentials.authToken.reveal(), signature, url, params)
       ? { signed: true }
-      : { signed: false, reason: 'signature mismatch' };
+      : { signed: false, reason: 'signature_mismatch' };
   }
 
-  private refuse(request: SignedRequest, reason: string, number: unknown): never {
+  private refuse(
+    request: SignedRequest,
+    field: 'To' | 'From',
+    reason: Refusal,
+    number: unknown,
+  ): never {
     const wait = this.failures.fail(request.ip);
+    this.metrics.webhookRefused(webhookKind(field), wait > 0 ? 'rate_limited' : reason);
     if (wait > 0)
       throw new RateLimitedError(
         wait,
@@ -161,7 +180,7 @@ export class TwilioSignatureGuard implements CanActivate {
       );
     // Expected noise (scanners, misconfigured numbers): a log line, not a Sentry event.
     this.logger.warn(
-      { reason, number: typeof number === 'string' ? number : undefined },
+      { reason: REFUSALS[reason], number: typeof number === 'string' ? number : undefined },
       'Twilio webhook refused',
     );
     const blockedFor = this.failures.blockedFor(request.ip);

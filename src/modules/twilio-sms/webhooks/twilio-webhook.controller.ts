@@ -11,6 +11,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { ApiErrors } from '../../../common/errors/api-errors.decorator';
+import { requestTrace } from '../../../common/logging/request-id';
+import { MetricsService } from '../../../common/metrics/metrics.service';
 import { STATUS_CALLBACK_MESSAGE_ID } from '../../channels/sms-channels.service';
 import { Public } from '../../../common/auth/auth.decorators';
 import { UpdateDeliveryStatusUseCase } from '../delivery/update-delivery-status.use-case';
@@ -58,6 +60,7 @@ export class TwilioWebhookController {
     private readonly receiveInbound: ReceiveInboundSmsUseCase,
     private readonly updateDeliveryStatus: UpdateDeliveryStatusUseCase,
     private readonly signature: TwilioSignatureGuard,
+    private readonly metrics: MetricsService,
   ) {}
 
   @Post()
@@ -80,15 +83,16 @@ export class TwilioWebhookController {
     @Body() params: Record<string, string | string[]>,
   ): Promise<string> {
     try {
-      await this.receiveInbound.execute(request.smsChannel!, params);
+      await this.receiveInbound.execute(request.smsChannel!, params, requestTrace(request));
     } catch (error) {
       if (!(error instanceof StaleChannelError)) throw error;
       // The guard verified against a cached row that changed meanwhile: verify against the
       // database (403 if the channel is gone or the token no longer signs; the read replaces the
       // cached row) and store once more.
       const channel = await this.signature.verify(request, 'To', 'current');
-      await this.receiveInbound.execute(channel, params);
+      await this.receiveInbound.execute(channel, params, requestTrace(request));
     }
+    this.metrics.webhookAccepted('inbound');
     return EMPTY_TWIML;
   }
 
@@ -117,6 +121,7 @@ export class TwilioWebhookController {
     @Query(STATUS_CALLBACK_MESSAGE_ID) messageId: unknown,
   ): Promise<string> {
     await this.updateDeliveryStatus.execute(request.smsChannel!, params, messageId);
+    this.metrics.statusCallback(params.MessageStatus);
     return EMPTY_TWIML;
   }
 }
