@@ -145,6 +145,7 @@ async function main(): Promise<void> {
     CREDENTIALS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS: '',
     TWILIO_API_BASE_URL: twilio.url,
+    TWILIO_MESSAGING_API_BASE_URL: twilio.url,
     SENTRY_DSN: '',
     QUEUE_POLL_SECONDS: '1',
   };

@@ -4,7 +4,9 @@ import type Response from 'twilio/lib/http/response';
 import RestException from 'twilio/lib/base/RestException';
 import { toTwilioApiError } from './twilio-api.error';
 
-const TWILIO_ORIGIN = 'https://api.twilio.com';
+/** The origins the SDK builds for the APIs we call (no edge or region is configured). */
+const TWILIO_API_ORIGIN = 'https://api.twilio.com';
+const TWILIO_MESSAGING_ORIGIN = 'https://messaging.twilio.com';
 
 /**
  * Twilio's clock, as the `Date` header of its latest answer tells it, carried forward on our
@@ -27,25 +29,26 @@ export class TwilioClock {
 }
 
 /**
- * The SDK's own RequestClient, with the API origin swapped for TWILIO_API_BASE_URL (the Twilio
- * test double in tests, a proxy in some deployments) and an explicit timeout. The SDK's automatic
+ * The SDK's own RequestClient, with the API origins swapped for TWILIO_API_BASE_URL and
+ * TWILIO_MESSAGING_API_BASE_URL (the Twilio test double in tests, a proxy in some deployments)
+ * and an explicit timeout. The SDK's automatic
  * 429 retry stays off: our reply jobs own retrying, so a send is never repeated behind our back.
  */
 export class TwilioRequestClient extends twilio.RequestClient {
   readonly clock = new TwilioClock();
 
-  constructor(
-    private readonly apiBaseUrl: string,
-    timeoutMs: number,
-  ) {
+  private readonly origins: [string, string][];
+
+  constructor(origins: { apiBaseUrl: string; messagingApiBaseUrl: string }, timeoutMs: number) {
     super({ timeout: timeoutMs, keepAlive: true, autoRetry: false });
+    this.origins = [
+      [TWILIO_API_ORIGIN, origins.apiBaseUrl],
+      [TWILIO_MESSAGING_ORIGIN, origins.messagingApiBaseUrl],
+    ];
   }
 
   async request<TData>(opts: RequestClient.RequestOptions<TData>): Promise<Response<TData>> {
-    const uri =
-      this.apiBaseUrl === TWILIO_ORIGIN
-        ? opts.uri
-        : opts.uri.replace(TWILIO_ORIGIN, this.apiBaseUrl);
+    const uri = this.rewrite(opts.uri);
     const response = await super.request<TData>({ ...opts, uri });
     this.clock.observe(response.headers?.date);
     // The SDK's RestException drops the headers; keep Retry-After so the retry can honour it.
@@ -54,5 +57,12 @@ export class TwilioRequestClient extends twilio.RequestClient {
       throw toTwilioApiError(new RestException(response), retryAfter);
     }
     return response;
+  }
+
+  private rewrite(uri: string): string {
+    for (const [origin, target] of this.origins) {
+      if (uri === origin || uri.startsWith(`${origin}/`)) return target + uri.slice(origin.length);
+    }
+    return uri;
   }
 }
