@@ -108,7 +108,7 @@ function assertMayConfigure(
   throw new DomainError(
     'MESSAGING_SERVICE_IN_USE',
     `The Messaging Service "${pool.service.friendlyName}" sends the inbound messages of ${others} other number${others === 1 ? '' : 's'} to ${inbound.url}; ` +
-      `set "Incoming Messages" to "Defer to sender's webhook" in its Integration settings in the Twilio Console (then only this number is pointed at us), ` +
+      `set "Incoming Messages" to "Defer to sender's webhook" in its Integration settings in the Twilio Console (each number then uses its own "A message comes in" URL, and we set only this one's), ` +
       `or connect with configureWebhook: "service" to point the whole service at us`,
   );
 }
