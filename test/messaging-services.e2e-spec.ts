@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { simulateInboundSms } from '../src/sms-simulate';
 import { TEST_PUBLIC_BASE_URL, authed } from './support/test-app';
 import {
   countRows,
@@ -372,6 +373,23 @@ describe('Messaging Services (A2P 10DLC)', () => {
       expect(res.status).toBe(403);
       expect(res.body.code).toBe('TWILIO_SIGNATURE_INVALID');
       expect(await countRows(ctx, `messages WHERE twilio_sid = $1`, [forged.MessageSid])).toBe(0);
+    });
+
+    it('sms:simulate names the service, as Twilio does: stored and answered, no disagreement logged', async () => {
+      const from = randomNumber();
+      const logsBefore = ctx.t.logs.length;
+      const result = await simulateInboundSms({
+        url: ctx.t.baseUrl,
+        apiKey: c.apiKey,
+        authToken: c.authToken,
+        to: phoneNumber,
+        from,
+        body: 'Simulated',
+      });
+      expect(result.status).toBe(200);
+      await replyTo(from);
+      const logs = ctx.t.logs.slice(logsBefore);
+      expect(logs.some((line) => line.includes('another Messaging Service'))).toBe(false);
     });
 
     it('stores and answers one naming another service, and logs the disagreement', async () => {
