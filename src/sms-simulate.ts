@@ -55,6 +55,7 @@ interface ChannelStatus {
   accountSid: string | null;
   phoneNumber: string | null;
   webhookUrl: string;
+  messagingService: { sid: string } | null;
 }
 
 async function getJson<T>(url: string, apiKey: string): Promise<T> {
@@ -85,11 +86,14 @@ export async function simulateInboundSms(
     }
   }
   let { accountSid, webhookUrl } = options;
+  let messagingServiceSid: string | undefined;
   if (options.apiKey) {
     if (!options.url) throw new UsageError('--api-key needs --url, the instance to ask');
     const channel = await findChannel(options.url.replace(/\/+$/, ''), options.apiKey, options.to);
     accountSid ??= channel.accountSid!;
     webhookUrl ??= channel.webhookUrl;
+    // Twilio names the service of a number in one; without it the app logs a disagreement.
+    messagingServiceSid = channel.messagingService?.sid;
   }
   if (!accountSid) throw new UsageError('Give --account-sid, or --api-key to look it up');
   webhookUrl ??= options.url && `${options.url.replace(/\/+$/, '')}${WEBHOOK_PATH}`;
@@ -110,6 +114,7 @@ export async function simulateInboundSms(
     AccountSid: accountSid,
     From: options.from,
     ApiVersion: '2010-04-01',
+    ...(messagingServiceSid ? { MessagingServiceSid: messagingServiceSid } : {}),
   };
   const signature = twilio.getExpectedTwilioSignature(options.authToken, webhookUrl, params);
   const res = await fetch(target, {

@@ -9,8 +9,8 @@ import { freePort, REPO_ROOT, waitFor } from './support/app-process';
 
 const run = promisify(execFile);
 
-const runDemo = (env: NodeJS.ProcessEnv) =>
-  spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'tools/demo.ts'], {
+const runDemo = (env: NodeJS.ProcessEnv, args: string[] = []) =>
+  spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'tools/demo.ts', ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, NODE_OPTIONS: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -94,6 +94,27 @@ describe('npm run demo', () => {
       const { code, at } = await exited;
       expect(code).toBe(0);
       expect(at - interruptedAt).toBeLessThan(5_000);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 120_000);
+
+  it('--messaging-service: the number is in a Messaging Service, which connect points at the app; the reply goes through it', async () => {
+    const port = await freePort();
+    const child = runDemo({ NODE_ENV: 'development', PORT: String(port) }, ['--messaging-service']);
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    try {
+      await waitFor('"Press Ctrl-C to stop."', () => output.includes('Press Ctrl-C'), 90_000);
+      expect(output).toMatch(
+        new RegExp(
+          `Messaging Service (MG[0-9a-f]{32}) \\("Demo 10DLC service"\\) holds the number; its inbound URL \\(Twilio reads the service's\\) is http://127\\.0\\.0\\.1:${port}/api/webhooks/twilio/sms`,
+        ),
+      );
+      const sid = /Messaging Service (MG[0-9a-f]{32})/.exec(output)![1];
+      expect(output).toContain(`through Messaging Service ${sid}`);
+      expect(output).toContain('Delivery status   delivered');
     } finally {
       child.kill('SIGKILL');
     }

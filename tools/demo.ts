@@ -3,6 +3,9 @@
  * double (a local emulator of Twilio's REST API and webhooks) and the app on a throwaway embedded
  * database, connects a demo channel through the real HTTP API, lets a customer "text" the number,
  * and prints what happened at each step; then keeps running for exploring in Swagger until Ctrl-C.
+ * `npm run demo -- --messaging-service` puts the number in a Messaging Service with its own
+ * inbound settings (an A2P 10DLC number): connect finds it and points the service at the app,
+ * and the reply is sent through it.
  */
 import { randomBytes } from 'node:crypto';
 import { createApplication, RunningApplication } from '../src/bootstrap';
@@ -13,6 +16,7 @@ import { TwilioDouble } from './twilio-double';
 const TWILIO_NUMBER = '+358401234567';
 const CUSTOMER_NUMBER = '+358501234567';
 const CUSTOMER_MESSAGE = 'Hi! When are you open on Saturday?';
+const MESSAGING_SERVICE_FLAG = '--messaging-service';
 
 interface InboxMessage {
   direction: string;
@@ -58,18 +62,35 @@ async function converse(
   baseUrl: string,
   twilio: TwilioDouble,
   demo: DemoOrganization,
+  withMessagingService: boolean,
 ): Promise<void> {
   const { sid: accountSid, authToken } = twilio.addAccount({ friendlyName: 'Demo Twilio account' });
   twilio.addNumber(accountSid, { phoneNumber: TWILIO_NUMBER, friendlyName: 'Demo number' });
-  const channel = await call<{ webhookUrl: string }>(
-    baseUrl,
-    demo.apiKey,
-    'PUT',
-    `/api/chatbots/${demo.chatbotId}/channels/sms`,
-    { accountSid, authToken, phoneNumber: TWILIO_NUMBER, configureWebhook: true },
-  );
+  if (withMessagingService) {
+    const service = twilio.addMessagingService(accountSid, {
+      friendlyName: 'Demo 10DLC service',
+      usA2pRegistered: true,
+    });
+    twilio.addNumberToMessagingService(service.sid, TWILIO_NUMBER);
+  }
+  const channel = await call<{
+    webhookUrl: string;
+    messagingService: { sid: string; friendlyName: string; inboundWebhook: string } | null;
+  }>(baseUrl, demo.apiKey, 'PUT', `/api/chatbots/${demo.chatbotId}/channels/sms`, {
+    accountSid,
+    authToken,
+    phoneNumber: TWILIO_NUMBER,
+    configureWebhook: true,
+  });
   say(`Twilio emulator   ${twilio.url}   (account ${accountSid}, number ${TWILIO_NUMBER})`);
-  say(`Channel           connected; the number's webhook is ${channel.webhookUrl}`);
+  const service = channel.messagingService;
+  if (service) {
+    say(
+      `Messaging Service ${service.sid} ("${service.friendlyName}") holds the number; its inbound URL (Twilio reads the ${service.inboundWebhook}'s) is ${channel.webhookUrl}`,
+    );
+  } else {
+    say(`Channel           connected; the number's webhook is ${channel.webhookUrl}`);
+  }
   say();
 
   say(`Customer ${CUSTOMER_NUMBER} texts ${TWILIO_NUMBER}: "${CUSTOMER_MESSAGE}"`);
@@ -84,6 +105,9 @@ async function converse(
     `Twilio received   Messages.create from ${reply.from} to ${reply.to} (${reply.sid}, ${reply.numSegments} segment(s)):`,
   );
   say(`                  "${reply.body}"`);
+  if (reply.messagingServiceSid) {
+    say(`                  through Messaging Service ${reply.messagingServiceSid}`);
+  }
   await twilio.sendStatusCallback(reply.sid, 'sent');
   await twilio.sendStatusCallback(reply.sid, 'delivered');
 
@@ -145,6 +169,7 @@ async function main(): Promise<void> {
     CREDENTIALS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS: '',
     TWILIO_API_BASE_URL: twilio.url,
+    TWILIO_MESSAGING_API_BASE_URL: twilio.url,
     SENTRY_DSN: '',
     QUEUE_POLL_SECONDS: '1',
   };
@@ -160,7 +185,7 @@ async function main(): Promise<void> {
   await running.app.listen(port, '127.0.0.1');
   const demo = (await seedDemoOrganization(running.app))!;
   say(`App               ${baseUrl} (embedded PostgreSQL in memory)`);
-  await converse(baseUrl, twilio, demo);
+  await converse(baseUrl, twilio, demo, process.argv.includes(MESSAGING_SERVICE_FLAG));
 }
 
 main().catch((error: unknown) => {

@@ -95,6 +95,7 @@ export class AppUnderTest {
       CREDENTIALS_ENCRYPTION_KEY: encryptionKey.toString('base64'),
       PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
       TWILIO_API_BASE_URL: options.twilio.url,
+      TWILIO_MESSAGING_API_BASE_URL: options.twilio.url,
       LOG_LEVEL: 'warn',
       QUEUE_POLL_SECONDS: '1',
       // Limits that would otherwise throttle or skip the benchmark's own traffic: the per-key

@@ -21,6 +21,8 @@ export interface AppConfig {
   encryptionKeys: { current: Buffer; previous: Buffer[]; generatedAt?: string };
   publicBaseUrl: string;
   twilioApiBaseUrl: string;
+  /** Messaging v1 (Messaging Services), Twilio's second API origin. */
+  twilioMessagingApiBaseUrl: string;
   twilioTimeoutMs: number;
   sentryDsn: string | null;
   agentProvider: AgentProvider;
@@ -229,6 +231,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     env.TWILIO_API_BASE_URL || 'https://api.twilio.com',
     ['http:', 'https:'],
   );
+  const twilioMessagingApiBaseUrl = parseUrl(
+    'TWILIO_MESSAGING_API_BASE_URL',
+    env.TWILIO_MESSAGING_API_BASE_URL || 'https://messaging.twilio.com',
+    ['http:', 'https:'],
+  );
   const sentryDsn = env.SENTRY_DSN ? parseSentryDsn(env.SENTRY_DSN) : null;
   const agentProvider = (env.AGENT_PROVIDER || 'local') as AgentProvider;
   if (!['local', 'openai'].includes(agentProvider)) {
@@ -267,6 +274,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     encryptionKeys: loadEncryptionKeys(env, nodeEnv, dataDir),
     publicBaseUrl,
     twilioApiBaseUrl,
+    twilioMessagingApiBaseUrl,
     twilioTimeoutMs: parseInteger(env, 'TWILIO_TIMEOUT_MS', 10_000, 100, 120_000),
     sentryDsn,
     agentProvider,

@@ -200,6 +200,8 @@ function childEnv(
     CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS: undefined,
     PUBLIC_BASE_URL,
     TWILIO_API_BASE_URL: options.twilioApiBaseUrl,
+    // The Twilio double serves Messaging v1 beside API v2010, on the same origin.
+    TWILIO_MESSAGING_API_BASE_URL: options.env?.TWILIO_API_BASE_URL ?? options.twilioApiBaseUrl,
     AGENT_PROVIDER: 'local',
     QUEUE_POLL_SECONDS: '1',
     REPLY_RETRY_DELAY_SECONDS: '1',

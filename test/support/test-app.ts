@@ -50,6 +50,8 @@ export async function startTestApp(env: Record<string, string | undefined> = {})
     PUBLIC_BASE_URL: TEST_PUBLIC_BASE_URL,
     LOG_LEVEL: 'info',
     PORT: '0',
+    // The Twilio double serves Messaging v1 beside API v2010, on the same origin.
+    ...(env.TWILIO_API_BASE_URL ? { TWILIO_MESSAGING_API_BASE_URL: env.TWILIO_API_BASE_URL } : {}),
     ...env,
     ...(own ? { DATABASE_URL: own.url } : {}),
   });

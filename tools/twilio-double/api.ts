@@ -132,6 +132,41 @@ export function toRecord(bag: ParamBag): Params {
   return out;
 }
 
+/** The page a list request asks for (PageSize, Page), and its first item's index. */
+export function pageWindow(ctx: RequestContext): { pageSize: number; page: number; start: number } {
+  const pageSize = Number(first(ctx.query, 'PageSize') ?? 50);
+  const page = Number(first(ctx.query, 'Page') ?? 0);
+  return { pageSize, page, start: page * pageSize };
+}
+
+/**
+ * Copies form fields onto a resource by name (SmsUrl -> sms_url), for the properties its schema
+ * has, typed as the resource holds them; `emptyUrlIsNull`: an empty URL renders as null.
+ */
+export function copyFormFields(
+  resource: Record<string, unknown>,
+  form: ParamBag,
+  properties: Set<string>,
+  options: { skip?: string[]; emptyUrlIsNull?: boolean } = {},
+): void {
+  for (const [name, values] of form) {
+    if (options.skip?.includes(name)) continue;
+    const prop = name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+    if (!properties.has(prop)) continue;
+    const value = values[0];
+    if (/^(true|false)$/i.test(value) && typeof resource[prop] === 'boolean') {
+      resource[prop] = value.toLowerCase() === 'true';
+    } else if (prop.endsWith('_method')) {
+      resource[prop] = value.toUpperCase();
+    } else if (typeof resource[prop] === 'number') {
+      resource[prop] = Number(value);
+    } else {
+      resource[prop] =
+        value === '' && options.emptyUrlIsNull && prop.endsWith('_url') ? null : value;
+    }
+  }
+}
+
 /** One page of a list operation, with the paging fields and URIs Twilio renders. */
 export function listPage<T>(
   ctx: RequestContext,
@@ -139,9 +174,7 @@ export function listPage<T>(
   items: T[],
   render: (item: T) => unknown,
 ): ApiResult {
-  const pageSize = Number(first(ctx.query, 'PageSize') ?? 50);
-  const page = Number(first(ctx.query, 'Page') ?? 0);
-  const start = page * pageSize;
+  const { pageSize, page, start } = pageWindow(ctx);
   const slice = items.slice(start, start + pageSize);
   // Twilio echoes the filters, then its own paging parameters.
   const filters = new URLSearchParams();

@@ -3,6 +3,7 @@ import {
   accountNotActive,
   ACCOUNTS_PATH,
   API_VERSION,
+  copyFormFields,
   E164,
   errorResult,
   first,
@@ -138,6 +139,11 @@ export class IncomingPhoneNumbers implements Resource {
       }));
   }
 
+  /** The number with this PN SID, on any account. */
+  get(sid: string): NumberResource | undefined {
+    return this.resources.get(sid);
+  }
+
   /** The number on any account (a number is on one account at most). */
   find(phoneNumber: string): NumberResource | undefined {
     return [...this.resources.values()].find((n) => n.phone_number === phoneNumber);
@@ -227,21 +233,8 @@ export class IncomingPhoneNumbers implements Resource {
     return fn(n);
   }
 
-  /** Copies form fields onto the resource by name (SmsUrl -> sms_url), as the schema types them. */
   private applyFields(resource: NumberResource, form: ParamBag, skip: string[]): void {
-    for (const [name, values] of form) {
-      if (skip.includes(name)) continue;
-      const prop = name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
-      if (!this.properties.has(prop)) continue;
-      const value = values[0];
-      if (/^(true|false)$/i.test(value) && typeof resource[prop] === 'boolean') {
-        resource[prop] = value.toLowerCase() === 'true';
-      } else if (prop.endsWith('_method')) {
-        resource[prop] = value.toUpperCase();
-      } else {
-        resource[prop] = value;
-      }
-    }
+    copyFormFields(resource, form, this.properties, { skip });
     resource.date_updated = rfc2822(this.clock.now());
   }
 

@@ -15,6 +15,7 @@ export type {
   NumberState,
 } from './incoming-phone-numbers';
 export type { MessageStatus, RecordedMessage } from './messages';
+export type { AddMessagingServiceOptions, MessagingServiceState } from './messaging-services';
 export type { OperationId } from './openapi';
 export type { RecordedRequest } from './server';
 export type { InboundMessageOptions, StatusCallbackOptions, WebhookDelivery } from './webhooks';

@@ -22,6 +22,7 @@ import {
 import type { TwilioClock } from './clock';
 import type { Faults } from './faults';
 import type { IncomingPhoneNumbers } from './incoming-phone-numbers';
+import type { MessagingServices } from './messaging-services';
 import type { OperationSpec, ParamIssue } from './openapi';
 import { countSegments } from './segments';
 
@@ -75,6 +76,7 @@ export class Messages implements Resource {
   constructor(
     private readonly clock: TwilioClock,
     private readonly numbers: IncomingPhoneNumbers,
+    private readonly services: MessagingServices,
     private readonly faults: Faults,
   ) {}
 
@@ -202,6 +204,10 @@ export class Messages implements Resource {
           message: `'To' and 'From' number cannot be the same: ${to}`,
         });
       }
+    }
+    if (messagingServiceSid !== undefined) {
+      const refusal = this.services.sendRefusal(account.sid, messagingServiceSid, from);
+      if (refusal) return errorResult(refusal);
     }
     const rejection = this.faults.messageRejectionFor(to);
     if (rejection) return errorResult(rejection);

@@ -14,9 +14,10 @@ import path from 'node:path';
  * file implementing its operations.
  */
 export const DOCUMENTS_DIR = path.resolve(__dirname, 'documents');
-export const DOCUMENTS = ['api_v2010_sms_subset.openapi.json'].map((name) =>
-  path.join(DOCUMENTS_DIR, name),
-);
+export const DOCUMENTS = [
+  'api_v2010_sms_subset.openapi.json',
+  'messaging_v1_services_subset.openapi.json',
+].map((name) => path.join(DOCUMENTS_DIR, name));
 
 export interface ParamSchema {
   type?: string;
@@ -50,7 +51,16 @@ export type OperationId =
   | 'ListMessage'
   | 'FetchMessage'
   | 'UpdateMessage'
-  | 'DeleteMessage';
+  | 'DeleteMessage'
+  | 'CreateService'
+  | 'ListService'
+  | 'FetchService'
+  | 'UpdateService'
+  | 'DeleteService'
+  | 'CreatePhoneNumber'
+  | 'ListPhoneNumber'
+  | 'FetchPhoneNumber'
+  | 'DeletePhoneNumber';
 
 export interface OperationSpec {
   operationId: OperationId;
@@ -167,6 +177,14 @@ export class OpenApiIndex {
       out[key] = dep.resource_url.replace('{account_sid}', '{AccountSid}');
     }
     return out;
+  }
+
+  /** The `x-twilio.dependentProperties` of a path: link name → resource URL template. */
+  dependentResourceUrls(template: string): Record<string, string> {
+    const deps = this.pathItems[template]?.['x-twilio']?.dependentProperties;
+    return Object.fromEntries(
+      Object.entries(deps ?? {}).map(([key, dep]) => [key, dep.resource_url]),
+    );
   }
 
   /**

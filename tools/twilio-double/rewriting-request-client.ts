@@ -23,8 +23,10 @@ export class RewritingRequestClient extends twilio.RequestClient {
   }
 }
 
-// api.twilio.com, plus the edge/region forms the SDK builds (api.dublin.ie1.twilio.com).
-const TWILIO_API_ORIGIN = /^https:\/\/api(?:\.[a-z0-9-]+)*\.twilio\.com(?::443)?(?=\/|$)/i;
+// api.twilio.com and messaging.twilio.com (the double serves both), plus the edge/region forms
+// the SDK builds (api.dublin.ie1.twilio.com).
+const TWILIO_API_ORIGIN =
+  /^https:\/\/(?:api|messaging)(?:\.[a-z0-9-]+)*\.twilio\.com(?::443)?(?=\/|$)/i;
 
 export function rewriteUri(uri: string, targetOrigin: string): string {
   if (!TWILIO_API_ORIGIN.test(uri)) {

@@ -1,3 +1,5 @@
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
 import twilio from 'twilio';
 import type { AccountCredentials } from './accounts';
 import { RewritingRequestClient } from './rewriting-request-client';
@@ -73,3 +75,39 @@ export const send = (body = 'Hello from the bot') =>
     body,
     statusCallback: 'https://app.example.com/twilio/status',
   });
+
+export interface ReceivedWebhook {
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/**
+ * A local HTTP server standing in for the app's webhook endpoints: it answers `<Response/>` and
+ * keeps what it received (emptied before each test). `receiver.url` is its origin.
+ */
+export function useWebhookReceiver(): { url: string; received: ReceivedWebhook[] } {
+  const receiver = { url: '', received: [] as ReceivedWebhook[] };
+  let server: http.Server;
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        receiver.received.push({ url: req.url ?? '', headers: req.headers, body });
+        res.writeHead(200, { 'Content-Type': 'text/xml' });
+        res.end('<Response/>');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    receiver.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  beforeEach(() => {
+    receiver.received.length = 0;
+  });
+  return receiver;
+}

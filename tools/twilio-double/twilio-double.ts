@@ -12,6 +12,11 @@ import {
   type NumberState,
 } from './incoming-phone-numbers';
 import { Messages, type MessageStatus, type RecordedMessage } from './messages';
+import {
+  MessagingServices,
+  type AddMessagingServiceOptions,
+  type MessagingServiceState,
+} from './messaging-services';
 import { DOCUMENTS, OpenApiIndex, type OperationId } from './openapi';
 import { ApiServer, type RecordedRequest } from './server';
 import {
@@ -32,7 +37,7 @@ import {
  * that the app's error classification (permanent vs transient) is exercised for real.
  *
  * This class is the facade tests use; the work is done by one file per resource (accounts.ts,
- * incoming-phone-numbers.ts, messages.ts), the webhooks Twilio sends (webhooks.ts), the injected
+ * incoming-phone-numbers.ts, messaging-services.ts, messages.ts), the webhooks Twilio sends (webhooks.ts), the injected
  * failures (faults.ts) and the HTTP front all resources share (server.ts). A new Twilio resource
  * is a class implementing `Resource` (api.ts) for its operations, its document in DOCUMENTS
  * (openapi.ts), and a line in the constructor below.
@@ -42,6 +47,7 @@ export class TwilioDouble {
   private readonly faults = new Faults();
   private readonly accounts: Accounts;
   private readonly phoneNumbers: IncomingPhoneNumbers;
+  private readonly messagingServices: MessagingServices;
   private readonly messageLog: Messages;
   private readonly webhooks: Webhooks;
   private readonly server: ApiServer;
@@ -49,11 +55,28 @@ export class TwilioDouble {
   private constructor(spec: OpenApiIndex) {
     this.accounts = new Accounts(this.clock, spec);
     this.phoneNumbers = new IncomingPhoneNumbers(this.clock, spec, this.accounts);
-    this.messageLog = new Messages(this.clock, this.phoneNumbers, this.faults);
-    this.webhooks = new Webhooks(this.accounts, this.phoneNumbers, this.messageLog);
+    this.messagingServices = new MessagingServices(
+      this.clock,
+      spec,
+      this.accounts,
+      this.phoneNumbers,
+    );
+    this.messageLog = new Messages(
+      this.clock,
+      this.phoneNumbers,
+      this.messagingServices,
+      this.faults,
+    );
+    this.webhooks = new Webhooks(
+      this.accounts,
+      this.phoneNumbers,
+      this.messageLog,
+      this.messagingServices,
+    );
     this.server = new ApiServer(spec, this.clock, this.faults, this.accounts, [
       this.accounts,
       this.phoneNumbers,
+      this.messagingServices,
       this.messageLog,
     ]);
   }
@@ -67,7 +90,10 @@ export class TwilioDouble {
     return double;
   }
 
-  /** The origin to point the app at (`TWILIO_API_BASE_URL`). */
+  /**
+   * The origin to point the app at, for API v2010 (`TWILIO_API_BASE_URL`) and Messaging v1
+   * (`TWILIO_MESSAGING_API_BASE_URL`) alike: their paths do not overlap.
+   */
   get url(): string {
     return this.server.url;
   }
@@ -91,6 +117,7 @@ export class TwilioDouble {
   reset(): void {
     this.accounts.clear();
     this.phoneNumbers.clear();
+    this.messagingServices.clear();
     this.messageLog.clear();
     this.server.requests.length = 0;
     this.clearFaults();
@@ -156,6 +183,32 @@ export class TwilioDouble {
 
   numbers(accountSid: string): NumberState[] {
     return this.phoneNumbers.of(accountSid);
+  }
+
+  // ---- Messaging Services (Messaging v1) ------------------------------------------------
+
+  addMessagingService(
+    accountSid: string,
+    options: AddMessagingServiceOptions = {},
+  ): { sid: string } {
+    return this.messagingServices.add(accountSid, options);
+  }
+
+  /** Puts a number (added with addNumber) into a service's sender pool, as the Console does. */
+  addNumberToMessagingService(serviceSid: string, phoneNumber: string): void {
+    this.messagingServices.addNumber(serviceSid, phoneNumber);
+  }
+
+  /** E.g. switch the service's inbound settings, or register an A2P campaign, mid-test. */
+  updateMessagingService(
+    sid: string,
+    patch: Parameters<MessagingServices['update']>[1],
+  ): MessagingServiceState {
+    return this.messagingServices.update(sid, patch);
+  }
+
+  messagingService(sid: string): MessagingServiceState | undefined {
+    return this.messagingServices.get(sid);
   }
 
   // ---- messages ------------------------------------------------------------------------

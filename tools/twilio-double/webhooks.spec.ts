@@ -1,5 +1,3 @@
-import http from 'node:http';
-import { AddressInfo } from 'node:net';
 import twilio from 'twilio';
 import {
   account,
@@ -9,35 +7,14 @@ import {
   NUMBER,
   numberSid,
   useTwilioDouble,
+  useWebhookReceiver,
 } from './spec-harness';
 
 describe('TwilioDouble webhooks', () => {
   useTwilioDouble();
 
-  let receiver: http.Server;
-  let receiverUrl: string;
-  const received: { url: string; headers: http.IncomingHttpHeaders; body: string }[] = [];
-
-  beforeAll(async () => {
-    receiver = http.createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => {
-        received.push({ url: req.url ?? '', headers: req.headers, body });
-        res.writeHead(200, { 'Content-Type': 'text/xml' });
-        res.end('<Response/>');
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-  });
-  afterAll(async () => {
-    receiver.closeAllConnections();
-    await new Promise((resolve) => receiver.close(resolve));
-  });
-  beforeEach(() => {
-    received.length = 0;
-  });
+  const receiver = useWebhookReceiver();
+  const received = receiver.received;
 
   it('sends a signed inbound SMS to the number sms_url', async () => {
     const publicUrl = 'https://bot.example.com/twilio/sms';
@@ -49,7 +26,7 @@ describe('TwilioDouble webhooks', () => {
       from: CUSTOMER,
       body: 'STOP',
       extra: { OptOutType: 'STOP' },
-      deliverTo: `${receiverUrl}/twilio/sms`,
+      deliverTo: `${receiver.url}/twilio/sms`,
     });
     expect(delivery.status).toBe(200);
     const [request] = received;
@@ -71,7 +48,7 @@ describe('TwilioDouble webhooks', () => {
       to: CUSTOMER,
       from: NUMBER,
       body: 'hi',
-      statusCallback: `${receiverUrl}/twilio/status`,
+      statusCallback: `${receiver.url}/twilio/status`,
     });
     await double.sendStatusCallback(created.sid, 'undelivered', { errorCode: 30003 });
     const params = Object.fromEntries(new URLSearchParams(received[0].body));
@@ -84,7 +61,7 @@ describe('TwilioDouble webhooks', () => {
       twilio.validateRequest(
         account.authToken,
         received[0].headers['x-twilio-signature'] as string,
-        `${receiverUrl}/twilio/status`,
+        `${receiver.url}/twilio/status`,
         params,
       ),
     ).toBe(true);
@@ -101,7 +78,7 @@ describe('TwilioDouble webhooks', () => {
       statusCallback,
     });
     await double.sendStatusCallback(created.sid, 'delivered', {
-      deliverTo: `${receiverUrl}/twilio/status`,
+      deliverTo: `${receiver.url}/twilio/status`,
     });
     expect(received[0].url).toBe('/twilio/status?messageId=42&x=a%20b');
     const params = Object.fromEntries(new URLSearchParams(received[0].body));

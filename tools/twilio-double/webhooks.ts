@@ -1,5 +1,6 @@
 /**
- * The webhooks Twilio sends: an inbound SMS to a number's SmsUrl and a message's status
+ * The webhooks Twilio sends: an inbound SMS to the URL Twilio would use for the number (its
+ * SmsUrl, or its Messaging Service's inbound URL, see MessagingServices.inboundRoute) and a message's status
  * callback, signed with the account's Auth Token by the `twilio` SDK's own signature function
  * over the exact URL they are sent to.
  */
@@ -8,6 +9,7 @@ import { API_VERSION, randomSid } from './api';
 import type { Accounts } from './accounts';
 import type { IncomingPhoneNumbers } from './incoming-phone-numbers';
 import type { Messages, MessageStatus } from './messages';
+import type { MessagingServices } from './messaging-services';
 import { countSegments } from './segments';
 
 export interface WebhookDelivery {
@@ -25,7 +27,10 @@ export interface InboundMessageOptions {
   body: string;
   /** Extra parameters, e.g. { OptOutType: 'STOP', FromCity: 'HELSINKI' }. */
   extra?: Record<string, string>;
-  /** URL to sign; default the number's sms_url. */
+  /**
+   * URL to sign; default the one Twilio would use: the number's sms_url, or its Messaging
+   * Service's inbound_request_url when the service does not defer to its numbers.
+   */
   url?: string;
   /**
    * Where to actually send it, when the signed (public) URL is not reachable from tests. Without
@@ -47,14 +52,21 @@ export class Webhooks {
     private readonly accounts: Accounts,
     private readonly numbers: IncomingPhoneNumbers,
     private readonly messages: Messages,
+    private readonly services: MessagingServices,
   ) {}
 
   async sendInboundMessage(options: InboundMessageOptions): Promise<WebhookDelivery> {
     const number = this.numbers.find(options.to);
     if (!number) throw new Error(`${options.to} was not added with addNumber`);
     const account = this.accounts.require(number.account_sid);
-    const url = options.url ?? number.sms_url;
-    if (!url) throw new Error(`${options.to} has no sms_url and no url was given`);
+    const route = this.services.inboundRoute(number);
+    const url = options.url ?? route?.url;
+    if (!url) {
+      throw new Error(
+        `${options.to} has no inbound URL Twilio would use (its sms_url, or its Messaging Service's inbound_request_url) and no url was given`,
+      );
+    }
+    const serviceSid = this.services.serviceOf(number.sid)?.sid;
     const sid = randomSid('SM');
     const params: Record<string, string> = {
       SmsMessageSid: sid,
@@ -68,9 +80,11 @@ export class Webhooks {
       AccountSid: account.sid,
       From: options.from,
       ApiVersion: API_VERSION,
+      ...(serviceSid ? { MessagingServiceSid: serviceSid } : {}),
       ...options.extra,
     };
-    return deliver(account.authToken, url, number.sms_method, params, options.deliverTo);
+    const method = options.url ? number.sms_method : (route?.method ?? 'POST');
+    return deliver(account.authToken, url, method, params, options.deliverTo);
   }
 
   async sendStatusCallback(

@@ -38,6 +38,10 @@ export const ERROR_EXAMPLES: Record<ErrorCode, Omit<ErrorBody, 'statusCode' | 'c
     message:
       "This sender can't be texted back: it is a short code, an alphanumeric sender ID or this channel's own number",
   },
+  MESSAGING_SERVICE_IN_USE: {
+    message:
+      'The Messaging Service "Support" sends the inbound messages of 2 other numbers to https://crm.example.com/sms; set "Incoming Messages" to "Defer to sender\'s webhook" in its Integration settings in the Twilio Console (each number then uses its own "A message comes in" URL, and we set only this one\'s), or connect with configureWebhook: "service" to point the whole service at us',
+  },
   PAYLOAD_TOO_LARGE: { message: 'Request body is too large' },
   HEADERS_TOO_LARGE: { message: 'Request line or headers are too large' },
   UNSUPPORTED_MEDIA_TYPE: { message: 'Unsupported body encoding' },
@@ -51,6 +55,12 @@ export const ERROR_EXAMPLES: Record<ErrorCode, Omit<ErrorBody, 'statusCode' | 'c
   },
   TWILIO_REQUEST_REJECTED: {
     message: 'Twilio refused the request: 21606 The From phone number is not a valid SMS number',
+  },
+  TWILIO_MESSAGING_SERVICE_NOT_FOUND: {
+    message: "The Messaging Service you entered doesn't belong to this Twilio account",
+  },
+  TWILIO_NUMBER_NOT_IN_MESSAGING_SERVICE: {
+    message: "The phone number isn't in that Messaging Service",
   },
   RATE_LIMITED: { message: 'Too many requests, slow down' },
   INTERNAL_ERROR: { message: 'Internal server error' },

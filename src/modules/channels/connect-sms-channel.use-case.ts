@@ -1,12 +1,14 @@
 /**
  * Connect (or reconnect) a chatbot's SMS channel: plan check, live probe of the customer's Twilio
- * account, then one transaction that stores the encrypted token and, when asked, points the
- * number's webhook at us. Nothing is stored unless every check passed.
+ * account (the number, and the Messaging Service holding it), then one transaction that stores
+ * the encrypted token and, when asked, points the inbound URL Twilio reads for the number at us:
+ * the number's SmsUrl, or its service's InboundRequestUrl when the service does not defer to its
+ * numbers. Nothing is stored, and nothing changed in Twilio, unless every check passed.
  */
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource, QueryFailedError } from 'typeorm';
+import { DataSource, IsNull, Not, QueryFailedError, Repository } from 'typeorm';
 import { DomainError } from '../../common/errors/domain-error';
 import { ChatbotsService } from '../agent/chatbots.service';
 import { CredentialCipher } from '../crypto/credential-cipher';
@@ -16,10 +18,11 @@ import { TwilioApiError } from '../twilio-sms/api/twilio-api.error';
 import {
   TwilioCredentials,
   TwilioIncomingNumber,
+  TwilioMessagingServicePool,
   TwilioRestAdapter,
 } from '../twilio-sms/api/twilio-rest.adapter';
-import { ConnectSmsChannelDto } from './dto/sms-channel.dto';
-import { SmsChannel } from './sms-channel.entity';
+import { ConfigureWebhook, ConnectSmsChannelDto } from './dto/sms-channel.dto';
+import { InboundWebhookOn, SmsChannel } from './sms-channel.entity';
 import { authTokenAad, SmsChannelsService } from './sms-channels.service';
 
 const UNIQUE_VIOLATION = '23505';
@@ -53,6 +56,63 @@ const alreadyConnected = (): DomainError =>
     'This number is already connected to another chatbot; disconnect it there first',
   );
 
+/** What the probe found in Twilio: everything the stored row and the webhook step depend on. */
+interface ProbeResult {
+  number: TwilioIncomingNumber;
+  accountType: string;
+  pool: TwilioMessagingServicePool | null;
+}
+
+/** The inbound URL Twilio uses for a number, where it is set, and what it holds now. */
+export interface InboundWebhook {
+  on: InboundWebhookOn;
+  url: string | null;
+  method: string | null;
+}
+
+/**
+ * Where Twilio reads the inbound URL of a number, as its routing rule says: a number in a service
+ * that does not defer to its numbers (`use_inbound_webhook_on_number: false`) gets its messages
+ * posted to the service's URL, and its own SmsUrl is ignored; otherwise the number's SmsUrl.
+ */
+export function inboundWebhookOf(
+  number: TwilioIncomingNumber,
+  pool: TwilioMessagingServicePool | null,
+): InboundWebhook {
+  if (pool && !pool.service.useInboundWebhookOnNumber) {
+    return {
+      on: 'service',
+      url: pool.service.inboundRequestUrl,
+      method: pool.service.inboundMethod,
+    };
+  }
+  return { on: 'number', url: number.smsUrl, method: number.smsMethod };
+}
+
+/**
+ * A service that already sends other numbers' messages somewhere else is not taken over unless
+ * the customer says so (`configureWebhook: 'service'`): pointing it at us would take those
+ * numbers' messages away from wherever they go now.
+ */
+function assertMayConfigure(
+  inbound: InboundWebhook,
+  pool: TwilioMessagingServicePool | null,
+  number: TwilioIncomingNumber,
+  webhookUrl: string,
+  configureWebhook: ConfigureWebhook | undefined,
+): void {
+  if (configureWebhook !== true || inbound.on !== 'service' || !pool) return;
+  if (!inbound.url || inbound.url === webhookUrl) return;
+  const others = pool.phoneNumberSids.filter((sid) => sid !== number.sid).length;
+  if (others === 0) return;
+  throw new DomainError(
+    'MESSAGING_SERVICE_IN_USE',
+    `The Messaging Service "${pool.service.friendlyName}" sends the inbound messages of ${others} other number${others === 1 ? '' : 's'} to ${inbound.url}; ` +
+      `set "Incoming Messages" to "Defer to sender's webhook" in its Integration settings in the Twilio Console (each number then uses its own "A message comes in" URL, and we set only this one's), ` +
+      `or connect with configureWebhook: "service" to point the whole service at us`,
+  );
+}
+
 @Injectable()
 export class ConnectSmsChannelUseCase {
   private readonly logger = new Logger(ConnectSmsChannelUseCase.name);
@@ -81,24 +141,37 @@ export class ConnectSmsChannelUseCase {
       accountSid: dto.accountSid,
       authToken: new Secret(dto.authToken),
     };
-    const { number, accountType } = await this.probe(credentials, dto.phoneNumber);
-    const channel = await this.store(
-      organization,
-      chatbotId,
-      dto,
-      credentials,
-      number,
-      accountType,
+    const probe = await this.probe(credentials, dto.phoneNumber, dto.messagingServiceSid);
+    const inbound = inboundWebhookOf(probe.number, probe.pool);
+    assertMayConfigure(
+      inbound,
+      probe.pool,
+      probe.number,
+      this.channels.webhookUrl,
+      dto.configureWebhook,
     );
-    this.logger.log({ channelId: channel.id, chatbotId, accountType }, 'SMS channel connected');
+    const channel = await this.store(organization, chatbotId, dto, credentials, probe, inbound);
+    this.logger.log(
+      {
+        channelId: channel.id,
+        chatbotId,
+        accountType: probe.accountType,
+        messagingServiceSid: channel.messagingServiceSid,
+      },
+      'SMS channel connected',
+    );
     return channel;
   }
 
-  /** Credentials work, the account is active, the number is the account's and can text. */
+  /**
+   * Credentials work, the account is active, the number is the account's and can text, and the
+   * Messaging Service holding it (the one named, which must hold it) is found.
+   */
   private async probe(
     credentials: TwilioCredentials,
     phoneNumber: string,
-  ): Promise<{ number: TwilioIncomingNumber; accountType: string }> {
+    messagingServiceSid: string | undefined,
+  ): Promise<ProbeResult> {
     try {
       const account = await this.twilio.fetchAccount(credentials);
       if (account.status !== 'active') {
@@ -121,11 +194,35 @@ export class ConnectSmsChannelUseCase {
           'This Twilio number cannot send or receive SMS',
         );
       }
-      return { number, accountType: account.type };
+      const pool = messagingServiceSid
+        ? await this.namedService(credentials, messagingServiceSid, number)
+        : await this.twilio.findMessagingServiceOf(credentials, number.sid);
+      return { number, accountType: account.type, pool };
     } catch (error) {
       if (error instanceof TwilioApiError) throw probeFailure(error);
       throw error;
     }
+  }
+
+  private async namedService(
+    credentials: TwilioCredentials,
+    messagingServiceSid: string,
+    number: TwilioIncomingNumber,
+  ): Promise<TwilioMessagingServicePool> {
+    const pool = await this.twilio.fetchMessagingService(credentials, messagingServiceSid);
+    if (!pool) {
+      throw new DomainError(
+        'TWILIO_MESSAGING_SERVICE_NOT_FOUND',
+        "The Messaging Service you entered doesn't belong to this Twilio account",
+      );
+    }
+    if (!pool.phoneNumberSids.includes(number.sid)) {
+      throw new DomainError(
+        'TWILIO_NUMBER_NOT_IN_MESSAGING_SERVICE',
+        "The phone number isn't in that Messaging Service",
+      );
+    }
+    return pool;
   }
 
   private async store(
@@ -133,8 +230,8 @@ export class ConnectSmsChannelUseCase {
     chatbotId: string,
     dto: ConnectSmsChannelDto,
     credentials: TwilioCredentials,
-    number: TwilioIncomingNumber,
-    accountType: string,
+    { number, accountType, pool }: ProbeResult,
+    inbound: InboundWebhook,
   ): Promise<SmsChannel> {
     const webhookUrl = this.channels.webhookUrl;
     let pointedAtUs = false;
@@ -150,6 +247,15 @@ export class ConnectSmsChannelUseCase {
         const id = existing?.id ?? randomUUID();
         const sameNumber =
           existing?.phoneNumber === dto.phoneNumber && existing.accountSid === dto.accountSid;
+        const pointsToUs = inbound.url === webhookUrl;
+        const willSet = Boolean(dto.configureWebhook) && !pointsToUs;
+        const ours =
+          sameNumber &&
+          Boolean(existing?.webhookConfiguredByUs) &&
+          (existing?.webhookConfiguredOn ?? 'number') === inbound.on;
+        const previous = willSet
+          ? { url: inbound.url, method: inbound.method }
+          : await this.replacedBefore(repository, chatbotId, ours ? existing : null, pool, inbound);
         const values: Partial<SmsChannel> = {
           id,
           organizationId: organization.id,
@@ -160,10 +266,15 @@ export class ConnectSmsChannelUseCase {
           phoneNumberSid: number.sid,
           friendlyName: dto.friendlyName ?? null,
           accountType,
-          webhookConfiguredByUs:
-            Boolean(dto.configureWebhook) ||
-            (sameNumber && Boolean(existing?.webhookConfiguredByUs)),
-          webhookPointsToUs: number.smsUrl === webhookUrl,
+          messagingServiceSid: pool?.service.sid ?? null,
+          messagingServiceFriendlyName: pool?.service.friendlyName ?? null,
+          messagingServiceInboundWebhook: pool ? inbound.on : null,
+          messagingServiceUsA2pRegistered: pool?.service.usA2pRegistered ?? null,
+          webhookConfiguredByUs: Boolean(dto.configureWebhook) || ours,
+          webhookConfiguredOn: dto.configureWebhook || ours ? inbound.on : null,
+          webhookPreviousUrl: previous.url,
+          webhookPreviousMethod: previous.method,
+          webhookPointsToUs: pointsToUs,
           connectedAt: new Date(),
           lastError: null,
           lastErrorAt: null,
@@ -172,14 +283,14 @@ export class ConnectSmsChannelUseCase {
         await repository.save(repository.create(values));
         // Last step before commit, after every check the database can make: if Twilio refuses,
         // the transaction rolls back and nothing is stored.
-        if (dto.configureWebhook && !values.webhookPointsToUs) {
-          const updated = await this.twilio
-            .updateSmsUrl(credentials, number.sid, webhookUrl)
-            .catch((error: TwilioApiError) => {
+        if (willSet) {
+          const url = await this.pointAtUs(credentials, number, pool, inbound).catch(
+            (error: TwilioApiError) => {
               throw probeFailure(error);
-            });
+            },
+          );
           pointedAtUs = true;
-          await repository.update({ id }, { webhookPointsToUs: updated.smsUrl === webhookUrl });
+          await repository.update({ id }, { webhookPointsToUs: url === webhookUrl });
         }
         return repository.findOneByOrFail({ id });
       });
@@ -188,7 +299,7 @@ export class ConnectSmsChannelUseCase {
       return channel;
     } catch (error) {
       // The commit failed after Twilio was changed: put the customer's setting back.
-      if (pointedAtUs) await this.restoreSmsUrl(credentials, number);
+      if (pointedAtUs) await this.restore(credentials, number, pool, inbound);
       if (
         error instanceof QueryFailedError &&
         (error as { code?: string }).code === UNIQUE_VIOLATION
@@ -199,9 +310,69 @@ export class ConnectSmsChannelUseCase {
     }
   }
 
-  private async restoreSmsUrl(credentials: TwilioCredentials, number: TwilioIncomingNumber) {
-    await this.twilio.updateSmsUrl(credentials, number.sid, number.smsUrl ?? '').catch((error) => {
-      this.logger.warn({ err: error }, 'could not restore the SmsUrl after a failed connect');
+  /**
+   * What disconnect must put back when the URL already points at us: what we replaced when we set
+   * it, for this channel (a reconnect) or, for a service, for another channel on it (the last one
+   * to disconnect restores it).
+   */
+  private async replacedBefore(
+    repository: Repository<SmsChannel>,
+    chatbotId: string,
+    ownPrevious: SmsChannel | null,
+    pool: TwilioMessagingServicePool | null,
+    inbound: InboundWebhook,
+  ): Promise<{ url: string | null; method: string | null }> {
+    let source = ownPrevious?.webhookPreviousUrl ? ownPrevious : null;
+    if (!source && inbound.on === 'service' && pool) {
+      source = await repository.findOneBy({
+        messagingServiceSid: pool.service.sid,
+        webhookConfiguredOn: 'service',
+        webhookPreviousUrl: Not(IsNull()),
+        chatbotId: Not(chatbotId),
+      });
+    }
+    source ??= ownPrevious;
+    return {
+      url: source?.webhookPreviousUrl ?? null,
+      method: source?.webhookPreviousMethod ?? null,
+    };
+  }
+
+  /** Sets the inbound URL Twilio reads for the number to our webhook; answers what it now is. */
+  private async pointAtUs(
+    credentials: TwilioCredentials,
+    number: TwilioIncomingNumber,
+    pool: TwilioMessagingServicePool | null,
+    inbound: InboundWebhook,
+  ): Promise<string | null> {
+    const webhookUrl = this.channels.webhookUrl;
+    if (inbound.on === 'service' && pool) {
+      const service = await this.twilio.updateServiceInboundUrl(
+        credentials,
+        pool.service.sid,
+        webhookUrl,
+        'POST',
+      );
+      return service.inboundRequestUrl;
+    }
+    return (await this.twilio.updateSmsUrl(credentials, number.sid, webhookUrl)).smsUrl;
+  }
+
+  /** Puts back what pointAtUs replaced, best effort (the connect failed after it). */
+  private async restore(
+    credentials: TwilioCredentials,
+    number: TwilioIncomingNumber,
+    pool: TwilioMessagingServicePool | null,
+    inbound: InboundWebhook,
+  ): Promise<void> {
+    const url = inbound.url ?? '';
+    const method = inbound.method ?? 'POST';
+    const undo =
+      inbound.on === 'service' && pool
+        ? this.twilio.updateServiceInboundUrl(credentials, pool.service.sid, url, method)
+        : this.twilio.updateSmsUrl(credentials, number.sid, url, method);
+    await undo.catch((error) => {
+      this.logger.warn({ err: error }, 'could not restore the inbound URL after a failed connect');
     });
   }
 }

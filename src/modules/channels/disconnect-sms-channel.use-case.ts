@@ -1,7 +1,9 @@
 /**
  * Disconnect: the row (and with it the only copy of the encrypted token) is deleted before we
- * answer, whatever else fails. If we had pointed the number's webhook at us, we clear it in Twilio
- * afterwards, best effort: a token that no longer decrypts (the encryption key changed) or a Twilio
+ * answer, whatever else fails. If we had pointed the inbound URL at us (the number's SmsUrl or its
+ * Messaging Service's InboundRequestUrl), we put back what was there before in Twilio afterwards,
+ * if it still points at us (and, for a service, no other channel of ours still needs it), best
+ * effort: a token that no longer decrypts (the encryption key changed) or a Twilio
  * failure is reported (log line and Sentry warning, never the token) and never blocks the
  * disconnect.
  */
@@ -12,14 +14,15 @@ import { notFound } from '../../common/errors/domain-error';
 import { ChatbotsService } from '../agent/chatbots.service';
 import { TwilioCredentials, TwilioRestAdapter } from '../twilio-sms/api/twilio-rest.adapter';
 import { SmsErrorReporter } from '../twilio-sms/sms-error-reporter';
-import { SmsChannel } from './sms-channel.entity';
+import { InboundWebhookOn, SmsChannel } from './sms-channel.entity';
 import { SmsChannelsService } from './sms-channels.service';
 
-/** Why the number may still point at us after a disconnect (support reads it in Sentry). */
+/** Why the number (or its service) may still point at us after a disconnect (support reads it in Sentry). */
 export class SmsUrlNotClearedError extends Error {
-  constructor(cause: unknown) {
+  constructor(cause: unknown, on: InboundWebhookOn = 'number') {
+    const what = on === 'service' ? "Messaging Service's inbound URL" : "number's SmsUrl";
     super(
-      `Could not clear the number's SmsUrl in Twilio after disconnect: ${cause instanceof Error ? cause.message : String(cause)}`,
+      `Could not clear the ${what} in Twilio after disconnect: ${cause instanceof Error ? cause.message : String(cause)}`,
     );
     this.name = 'SmsUrlNotClearedError';
   }
@@ -50,23 +53,44 @@ export class DisconnectSmsChannelUseCase {
     }
     await this.repository.delete({ id: channel.id });
     this.channels.forget(channel);
+    const on = channel.webhookConfiguredOn ?? 'number';
     if (credentials) {
       try {
-        const number = await this.twilio.fetchIncomingNumber(credentials, channel.phoneNumberSid);
-        // Only undo our own setting: the customer may have pointed the number elsewhere since.
-        if (number.smsUrl === this.channels.webhookUrl) {
-          await this.twilio.updateSmsUrl(credentials, channel.phoneNumberSid, '');
-        }
+        await this.restoreInboundUrl(credentials, channel, on);
       } catch (error) {
         failure = error;
       }
     }
     if (failure) {
       this.reporter.capture(
-        new SmsUrlNotClearedError(failure),
+        new SmsUrlNotClearedError(failure, on),
         { chatbotId: channel.chatbotId, channelId: channel.id },
         'warning',
       );
+    }
+  }
+
+  /** Only undoes our own setting: the customer may have pointed it elsewhere since. */
+  private async restoreInboundUrl(
+    credentials: TwilioCredentials,
+    channel: SmsChannel,
+    on: InboundWebhookOn,
+  ): Promise<void> {
+    const webhookUrl = this.channels.webhookUrl;
+    const url = channel.webhookPreviousUrl ?? '';
+    const method = channel.webhookPreviousMethod ?? 'POST';
+    if (on === 'number') {
+      const number = await this.twilio.fetchIncomingNumber(credentials, channel.phoneNumberSid);
+      if (number.smsUrl === webhookUrl) {
+        await this.twilio.updateSmsUrl(credentials, channel.phoneNumberSid, url, method);
+      }
+      return;
+    }
+    const serviceSid = channel.messagingServiceSid;
+    if (!serviceSid || (await this.channels.isMessagingServiceConnected(serviceSid))) return;
+    const pool = await this.twilio.fetchMessagingService(credentials, serviceSid);
+    if (pool?.service.inboundRequestUrl === webhookUrl) {
+      await this.twilio.updateServiceInboundUrl(credentials, serviceSid, url, method);
     }
   }
 }

@@ -32,7 +32,8 @@ export class SmsChannelController {
     summary: "Connect the chatbot to the customer's own Twilio number",
     description:
       'Validates the formats, then probes Twilio (the account, the number among its IncomingPhoneNumbers, SMS capability) before anything is stored; the Auth Token is stored AES-256-GCM encrypted and never returned. ' +
-      'With `configureWebhook: true` the number\'s "A message comes in" URL is set to `webhookUrl` (HTTP POST); otherwise paste `webhookUrl` in the Twilio Console. Connecting again replaces the stored credentials.',
+      'With `configureWebhook: true` the number\'s "A message comes in" URL is set to `webhookUrl` (HTTP POST); otherwise paste `webhookUrl` in the Twilio Console. Connecting again replaces the stored credentials. ' +
+      "A number in a Messaging Service (A2P 10DLC) is found by listing the account's services (or checked against `messagingServiceSid`): replies are sent through the service, opt-outs apply to the whole service, and when the service has its own inbound settings `configureWebhook` sets the service's Incoming Messages URL instead, since Twilio ignores the number's; a service that sends other numbers' messages elsewhere answers 409 `MESSAGING_SERVICE_IN_USE` unless `configureWebhook: \"service\"`.",
   })
   @ApiOkResponse({ type: SmsChannelStatus, description: 'Connected; the status of the channel' })
   @ApiDashboardErrors(
@@ -43,6 +44,9 @@ export class SmsChannelController {
     'TWILIO_CREDENTIALS_REJECTED',
     'TWILIO_NUMBER_NOT_OWNED',
     'TWILIO_NUMBER_NOT_SMS_CAPABLE',
+    'TWILIO_MESSAGING_SERVICE_NOT_FOUND',
+    'TWILIO_NUMBER_NOT_IN_MESSAGING_SERVICE',
+    'MESSAGING_SERVICE_IN_USE',
     'TWILIO_ACCOUNT_NOT_ACTIVE',
     'TWILIO_REQUEST_REJECTED',
     'TWILIO_UNREACHABLE',
@@ -82,7 +86,7 @@ export class SmsChannelController {
   @ApiOperation({
     summary: 'Disconnect: the stored credentials are deleted at once',
     description:
-      "Later webhooks for the number are refused (403). The number's SmsUrl is cleared if it still points at us.",
+      "Later webhooks for the number are refused (403). If we set the inbound URL (the number's SmsUrl, or its Messaging Service's) and it still points at us, the URL that was there before is put back (a service still used by another connected number is left as it is).",
   })
   @ApiNoContentResponse({ description: 'Disconnected; the stored credentials are gone' })
   @ApiDashboardErrors('VALIDATION_FAILED', 'NOT_FOUND')

@@ -10,6 +10,8 @@ import {
 } from 'typeorm';
 import { Chatbot } from '../agent/chatbot.entity';
 
+export type InboundWebhookOn = 'number' | 'service';
+
 /**
  * A chatbot's connection to a customer's own Twilio number. The Auth Token is stored only as a
  * CredentialCipher ciphertext bound to this row (see crypto/encrypted-columns.ts); disconnect
@@ -52,11 +54,42 @@ export class SmsChannel {
   @Column({ type: 'text' })
   accountType: string;
 
-  /** We set the number's SmsUrl ourselves, so disconnect clears it. */
+  /**
+   * The Messaging Service whose sender pool held the number at connect (A2P 10DLC), or null.
+   * Replies name it beside From, and opt-outs are scoped to it (see opt-outs/sms-opt-out.store).
+   */
+  @Column({ type: 'text', nullable: true })
+  messagingServiceSid: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  messagingServiceFriendlyName: string | null;
+
+  /** Where Twilio reads the inbound URL of a service number: the number's SmsUrl or the service's. */
+  @Column({ type: 'text', nullable: true })
+  messagingServiceInboundWebhook: InboundWebhookOn | null;
+
+  @Column({ type: 'boolean', nullable: true })
+  messagingServiceUsA2pRegistered: boolean | null;
+
+  /** We set the inbound URL ourselves, so disconnect puts back what was there. */
   @Column({ default: false })
   webhookConfiguredByUs: boolean;
 
-  /** Whether the number's SmsUrl pointed at our webhook when we last looked (null: unknown). */
+  /** Which URL we set: the number's SmsUrl or its Messaging Service's InboundRequestUrl. */
+  @Column({ type: 'text', nullable: true })
+  webhookConfiguredOn: InboundWebhookOn | null;
+
+  /** The URL (and method) we replaced, put back on disconnect; null: unknown or none. */
+  @Column({ type: 'text', nullable: true })
+  webhookPreviousUrl: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  webhookPreviousMethod: string | null;
+
+  /**
+   * Whether the inbound URL Twilio uses for the number (its SmsUrl, or its service's) pointed at
+   * our webhook when we last looked (null: unknown).
+   */
   @Column({ type: 'boolean', nullable: true })
   webhookPointsToUs: boolean | null;
 

@@ -33,14 +33,20 @@ const CHANNEL_BY_NUMBER: PreparedStatement = {
   name: 'sms-channel-by-number',
   text: `SELECT id, organization_id AS "organizationId", chatbot_id AS "chatbotId",
       account_sid AS "accountSid", phone_number AS "phoneNumber",
-      auth_token_encrypted AS "authTokenEncrypted"
+      auth_token_encrypted AS "authTokenEncrypted", messaging_service_sid AS "messagingServiceSid"
     FROM sms_channels WHERE phone_number = $1`,
 };
 
 /** What the webhooks need of a channel: one indexed row, no entity hydration. */
 export type WebhookChannel = Pick<
   SmsChannel,
-  'id' | 'organizationId' | 'chatbotId' | 'accountSid' | 'phoneNumber' | 'authTokenEncrypted'
+  | 'id'
+  | 'organizationId'
+  | 'chatbotId'
+  | 'accountSid'
+  | 'phoneNumber'
+  | 'authTokenEncrypted'
+  | 'messagingServiceSid'
 >;
 
 /** The channel that owns a number (null: none), as read from the database at `readAt`. */
@@ -157,6 +163,11 @@ export class SmsChannelsService {
     this.tokens.delete(channel.authTokenEncrypted);
     this.webhookChannels.delete(channel.phoneNumber);
     this.missingNumbers.delete(channel.phoneNumber);
+  }
+
+  /** Whether a connected channel (any organization's) sends through this Messaging Service. */
+  async isMessagingServiceConnected(messagingServiceSid: string): Promise<boolean> {
+    return this.channels.existsBy({ messagingServiceSid });
   }
 
   async recordError(channelId: string, reason: string, at = new Date()): Promise<void> {

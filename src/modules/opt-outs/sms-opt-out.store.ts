@@ -10,15 +10,19 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { OptOutSource } from './sms-opt-out.entity';
 
 /**
- * The sender an opt-out is scoped to for a channel, as Twilio scopes it: the number the person
- * texted and we send from (for a number inside a Messaging Service Twilio scopes it to the whole
- * service; channels here send from their number alone). `channelOptOutSenderSql` says the same
- * in SQL and must stay in step.
+ * The sender an opt-out is scoped to for a channel, as Twilio scopes it: the Messaging Service
+ * when the number is in one (a STOP to any number of a service opts the person out of the whole
+ * service, and Twilio then refuses every send through it with 21610), else the number the person
+ * texted. `channelOptOutSenderSql` says the same in SQL and must stay in step.
  */
-export const optOutSender = (channel: { phoneNumber: string }): string => channel.phoneNumber;
+export const optOutSender = (channel: {
+  phoneNumber: string;
+  messagingServiceSid: string | null;
+}): string => channel.messagingServiceSid ?? channel.phoneNumber;
 
 /** `optOutSender` for an `sms_channels` row in a statement (`alias` is the row's alias). */
-export const channelOptOutSenderSql = (alias: string): string => `${alias}.phone_number`;
+export const channelOptOutSenderSql = (alias: string): string =>
+  `COALESCE(${alias}.messaging_service_sid, ${alias}.phone_number)`;
 
 /** A boolean SQL expression: `customer` opted out of `sender` (both SQL expressions). */
 export const optedOutSql = (sender: string, customer: string): string =>

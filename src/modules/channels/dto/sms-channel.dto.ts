@@ -1,6 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
-import type { SmsChannel } from '../sms-channel.entity';
+import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import type { InboundWebhookOn, SmsChannel } from '../sms-channel.entity';
+
+/** `true`: set the inbound URL Twilio reads; `'service'`: also take over a shared service's. */
+export type ConfigureWebhook = boolean | 'service';
 
 export class ConnectSmsChannelDto {
   @ApiProperty({
@@ -36,12 +39,47 @@ export class ConnectSmsChannelDto {
   friendlyName?: string;
 
   @ApiPropertyOptional({
-    example: true,
-    description: 'Also point the number\'s "A message comes in" webhook at us (HTTP POST)',
+    example: 'MG0123456789abcdef0123456789abcdef',
+    description:
+      'The Messaging Service the number is in ("MG" + 32 hex); checked against the account. Without it the service holding the number, if any, is found for you',
   })
   @IsOptional()
-  @IsBoolean()
-  configureWebhook?: boolean;
+  @IsString()
+  @Matches(/^MG[0-9a-fA-F]{32}$/, {
+    message: 'messagingServiceSid must be "MG" followed by 32 hex characters (34 in all)',
+  })
+  messagingServiceSid?: string;
+
+  @ApiPropertyOptional({
+    oneOf: [{ type: 'boolean' }, { type: 'string', enum: ['service'] }],
+    example: true,
+    description:
+      '`true`: point the inbound URL Twilio reads for the number at us (HTTP POST): the number\'s "A message comes in" URL, or its Messaging Service\'s Incoming Messages URL when the service does not defer to its numbers. ' +
+      "A service that already sends other numbers' messages elsewhere is not changed (409 `MESSAGING_SERVICE_IN_USE`) unless you pass `'service'`, which takes the whole service over.",
+  })
+  @IsOptional()
+  @IsIn([true, false, 'service'], {
+    message: "configureWebhook must be true, false or 'service'",
+  })
+  configureWebhook?: ConfigureWebhook;
+}
+
+export class SmsChannelMessagingService {
+  @ApiProperty({ example: 'MG0123456789abcdef0123456789abcdef' }) sid: string;
+  @ApiProperty({ example: 'Support (A2P)', nullable: true, type: String }) friendlyName:
+    string | null;
+  @ApiProperty({
+    enum: ['number', 'service'],
+    example: 'service',
+    description:
+      "Where Twilio reads the inbound URL: the number's own SmsUrl (the service defers to its senders) or the service's Incoming Messages URL",
+  })
+  inboundWebhook: InboundWebhookOn;
+  @ApiProperty({
+    example: true,
+    description: 'A US A2P 10DLC campaign is registered on the service',
+  })
+  usA2pRegistered: boolean;
 }
 
 export class SmsChannelStatus {
@@ -66,9 +104,17 @@ export class SmsChannelStatus {
     example: true,
     nullable: true,
     type: Boolean,
-    description: "The number's SmsUrl pointed at webhookUrl when last checked; null when unknown",
+    description:
+      "The inbound URL Twilio uses for the number (its SmsUrl, or its Messaging Service's when messagingService.inboundWebhook is 'service') pointed at webhookUrl when last checked; null when unknown",
   })
   webhookConfigured: boolean | null;
+  @ApiProperty({
+    type: SmsChannelMessagingService,
+    nullable: true,
+    description:
+      'The Messaging Service holding the number (A2P 10DLC), as found at connect; replies are sent through it and opt-outs apply to the whole service. null: none',
+  })
+  messagingService: SmsChannelMessagingService | null;
 
   static of(channel: SmsChannel | null, webhookUrl: string): SmsChannelStatus {
     return {
@@ -83,6 +129,14 @@ export class SmsChannelStatus {
       lastError: channel?.lastError ?? null,
       trialAccount: channel?.accountType === 'Trial',
       webhookConfigured: channel?.webhookPointsToUs ?? null,
+      messagingService: channel?.messagingServiceSid
+        ? {
+            sid: channel.messagingServiceSid,
+            friendlyName: channel.messagingServiceFriendlyName,
+            inboundWebhook: channel.messagingServiceInboundWebhook ?? 'number',
+            usA2pRegistered: Boolean(channel.messagingServiceUsA2pRegistered),
+          }
+        : null,
     };
   }
 }

@@ -13,6 +13,13 @@ describe('twilioEndpoint (the metric label of a Twilio call)', () => {
     expect(twilioEndpoint('POST', number)).toBe('incoming_phone_numbers.update');
     expect(twilioEndpoint('post', `${ACCOUNT}/Messages.json`)).toBe('messages.create');
     expect(twilioEndpoint('GET', `${ACCOUNT}/Messages.json`)).toBe('messages.list');
+    const service = 'https://messaging.twilio.com/v1/Services/MG0123456789abcdef0123456789abcdef';
+    expect(twilioEndpoint('GET', 'https://messaging.twilio.com/v1/Services?PageSize=50')).toBe(
+      'messaging_services.list',
+    );
+    expect(twilioEndpoint('GET', service)).toBe('messaging_services.fetch');
+    expect(twilioEndpoint('POST', service)).toBe('messaging_services.update');
+    expect(twilioEndpoint('GET', `${service}/PhoneNumbers`)).toBe('messaging_service_numbers.list');
   });
 
   it('anything else is "other"', () => {

@@ -5,7 +5,9 @@ import RestException from 'twilio/lib/base/RestException';
 import type { MetricsService } from '../../../common/metrics/metrics.service';
 import { toTwilioApiError } from './twilio-api.error';
 
-const TWILIO_ORIGIN = 'https://api.twilio.com';
+/** The origins the SDK builds for the APIs we call (no edge or region is configured). */
+const TWILIO_API_ORIGIN = 'https://api.twilio.com';
+const TWILIO_MESSAGING_ORIGIN = 'https://messaging.twilio.com';
 
 /** The endpoints we call, as metric labels: a closed set, never a SID from the path. */
 const ENDPOINTS: [method: string, path: RegExp, endpoint: string][] = [
@@ -15,6 +17,11 @@ const ENDPOINTS: [method: string, path: RegExp, endpoint: string][] = [
   ['POST', /\/IncomingPhoneNumbers\/[^/]+\.json$/, 'incoming_phone_numbers.update'],
   ['POST', /\/Messages\.json$/, 'messages.create'],
   ['GET', /\/Messages\.json$/, 'messages.list'],
+  ['GET', /\/v1\/Services$/, 'messaging_services.list'],
+  ['GET', /\/v1\/Services\/[^/]+$/, 'messaging_services.fetch'],
+  ['POST', /\/v1\/Services\/[^/]+$/, 'messaging_services.update'],
+  ['GET', /\/v1\/Services\/[^/]+\/PhoneNumbers$/, 'messaging_service_numbers.list'],
+  ['GET', /\/v1\/Services\/[^/]+\/PhoneNumbers\/[^/]+$/, 'messaging_service_numbers.fetch'],
 ];
 
 export function twilioEndpoint(method: string, uri: string): string {
@@ -44,26 +51,30 @@ export class TwilioClock {
 }
 
 /**
- * The SDK's own RequestClient, with the API origin swapped for TWILIO_API_BASE_URL (the Twilio
- * test double in tests, a proxy in some deployments) and an explicit timeout. The SDK's automatic
+ * The SDK's own RequestClient, with the API origins swapped for TWILIO_API_BASE_URL and
+ * TWILIO_MESSAGING_API_BASE_URL (the Twilio test double in tests, a proxy in some deployments)
+ * and an explicit timeout. The SDK's automatic
  * 429 retry stays off: our reply jobs own retrying, so a send is never repeated behind our back.
  */
 export class TwilioRequestClient extends twilio.RequestClient {
   readonly clock = new TwilioClock();
 
+  private readonly origins: [string, string][];
+
   constructor(
-    private readonly apiBaseUrl: string,
+    origins: { apiBaseUrl: string; messagingApiBaseUrl: string },
     timeoutMs: number,
     private readonly metrics?: Pick<MetricsService, 'twilioCall'>,
   ) {
     super({ timeout: timeoutMs, keepAlive: true, autoRetry: false });
+    this.origins = [
+      [TWILIO_API_ORIGIN, origins.apiBaseUrl],
+      [TWILIO_MESSAGING_ORIGIN, origins.messagingApiBaseUrl],
+    ];
   }
 
   async request<TData>(opts: RequestClient.RequestOptions<TData>): Promise<Response<TData>> {
-    const uri =
-      this.apiBaseUrl === TWILIO_ORIGIN
-        ? opts.uri
-        : opts.uri.replace(TWILIO_ORIGIN, this.apiBaseUrl);
+    const uri = this.rewrite(opts.uri);
     const endpoint = twilioEndpoint(String(opts.method), opts.uri);
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1_000;
@@ -82,5 +93,12 @@ export class TwilioRequestClient extends twilio.RequestClient {
       throw toTwilioApiError(new RestException(response), retryAfter);
     }
     return response;
+  }
+
+  private rewrite(uri: string): string {
+    for (const [origin, target] of this.origins) {
+      if (uri === origin || uri.startsWith(`${origin}/`)) return target + uri.slice(origin.length);
+    }
+    return uri;
   }
 }

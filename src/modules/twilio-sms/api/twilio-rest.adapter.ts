@@ -1,6 +1,7 @@
 /**
- * Everything we ask of Twilio's REST API, through the official SDK, in our own types. One shared
- * RequestClient (keep-alive agent, timeout, TWILIO_API_BASE_URL) serves every customer account;
+ * Everything we ask of Twilio's REST APIs (v2010, and Messaging v1 for Messaging Services),
+ * through the official SDK, in our own types. One shared RequestClient (keep-alive agent, timeout,
+ * TWILIO_API_BASE_URL and TWILIO_MESSAGING_API_BASE_URL) serves every customer account;
  * a client is just that plus the account's credentials, so it is cheap to build per call.
  */
 import { Inject, Injectable } from '@nestjs/common';
@@ -8,7 +9,7 @@ import twilio from 'twilio';
 import { MetricsService } from '../../../common/metrics/metrics.service';
 import { APP_CONFIG, AppConfig } from '../../../config/app-config';
 import { Secret } from '../../crypto/secret';
-import { toTwilioApiError } from './twilio-api.error';
+import { TwilioApiError, toTwilioApiError } from './twilio-api.error';
 import { TwilioRequestClient } from './twilio-request-client';
 
 export interface TwilioCredentials {
@@ -30,9 +31,29 @@ export interface TwilioIncomingNumber {
   smsMethod: string | null;
 }
 
+/** A Messaging Service, as far as routing inbound messages and sending through it goes. */
+export interface TwilioMessagingService {
+  sid: string;
+  friendlyName: string;
+  /** The service's own inbound URL (used unless it defers to its numbers); null when unset. */
+  inboundRequestUrl: string | null;
+  inboundMethod: string | null;
+  /** True: the number's own SmsUrl is used; false: inboundRequestUrl is, and SmsUrl is ignored. */
+  useInboundWebhookOnNumber: boolean;
+  usA2pRegistered: boolean;
+}
+
+/** A service and the PN SIDs of its sender pool. */
+export interface TwilioMessagingServicePool {
+  service: TwilioMessagingService;
+  phoneNumberSids: string[];
+}
+
 export interface OutboundSms {
   to: string;
   from: string;
+  /** The channel's Messaging Service: sent with From, so its campaign and features apply. */
+  messagingServiceSid: string | null;
   body: string;
   statusCallback: string;
 }
@@ -58,7 +79,10 @@ export class TwilioRestAdapter {
 
   constructor(@Inject(APP_CONFIG) config: AppConfig, metrics: MetricsService) {
     this.httpClient = new TwilioRequestClient(
-      config.twilioApiBaseUrl,
+      {
+        apiBaseUrl: config.twilioApiBaseUrl,
+        messagingApiBaseUrl: config.twilioMessagingApiBaseUrl,
+      },
       config.twilioTimeoutMs,
       metrics,
     );
@@ -90,16 +114,67 @@ export class TwilioRestAdapter {
     );
   }
 
-  /** Points "A message comes in" at `smsUrl` (POST); an empty string clears it. */
+  /** Points "A message comes in" at `smsUrl` (POST by default); an empty string clears it. */
   async updateSmsUrl(
     credentials: TwilioCredentials,
     numberSid: string,
     smsUrl: string,
+    smsMethod = 'POST',
   ): Promise<TwilioIncomingNumber> {
     const number = await this.call(credentials, (client) =>
-      client.incomingPhoneNumbers(numberSid).update({ smsUrl, smsMethod: 'POST' }),
+      client.incomingPhoneNumbers(numberSid).update({ smsUrl, smsMethod: smsMethod as 'POST' }),
     );
     return toIncomingNumber(number);
+  }
+
+  /**
+   * The Messaging Service whose sender pool holds the number (a number is in one at most), or
+   * null: lists the account's services and each one's PhoneNumbers until it is found.
+   */
+  async findMessagingServiceOf(
+    credentials: TwilioCredentials,
+    numberSid: string,
+  ): Promise<TwilioMessagingServicePool | null> {
+    const services = await this.call(credentials, (client) => client.messaging.v1.services.list());
+    for (const service of services) {
+      const phoneNumberSids = await this.listServiceNumberSids(credentials, service.sid);
+      if (phoneNumberSids.includes(numberSid)) {
+        return { service: toMessagingService(service), phoneNumberSids };
+      }
+    }
+    return null;
+  }
+
+  /** The service and its sender pool; null when the account has no such service (404). */
+  async fetchMessagingService(
+    credentials: TwilioCredentials,
+    serviceSid: string,
+  ): Promise<TwilioMessagingServicePool | null> {
+    try {
+      const service = await this.call(credentials, (client) =>
+        client.messaging.v1.services(serviceSid).fetch(),
+      );
+      const phoneNumberSids = await this.listServiceNumberSids(credentials, serviceSid);
+      return { service: toMessagingService(service), phoneNumberSids };
+    } catch (error) {
+      if (error instanceof TwilioApiError && error.status === 404) return null;
+      throw error;
+    }
+  }
+
+  /** Points the service's inbound messages at `url` with `method`; an empty URL clears it. */
+  async updateServiceInboundUrl(
+    credentials: TwilioCredentials,
+    serviceSid: string,
+    url: string,
+    method: string,
+  ): Promise<TwilioMessagingService> {
+    const service = await this.call(credentials, (client) =>
+      client.messaging.v1
+        .services(serviceSid)
+        .update({ inboundRequestUrl: url, inboundMethod: method as 'POST' }),
+    );
+    return toMessagingService(service);
   }
 
   async createMessage(credentials: TwilioCredentials, sms: OutboundSms): Promise<TwilioMessageRef> {
@@ -107,6 +182,7 @@ export class TwilioRestAdapter {
       client.messages.create({
         to: sms.to,
         from: sms.from,
+        ...(sms.messagingServiceSid ? { messagingServiceSid: sms.messagingServiceSid } : {}),
         body: sms.body,
         statusCallback: sms.statusCallback,
       }),
@@ -143,6 +219,16 @@ export class TwilioRestAdapter {
     return match ? { sid: match.sid, status: match.status } : null;
   }
 
+  private async listServiceNumberSids(
+    credentials: TwilioCredentials,
+    serviceSid: string,
+  ): Promise<string[]> {
+    const numbers = await this.call(credentials, (client) =>
+      client.messaging.v1.services(serviceSid).phoneNumbers.list(),
+    );
+    return numbers.map((number) => number.sid);
+  }
+
   private async call<T>(
     credentials: TwilioCredentials,
     action: (client: twilio.Twilio) => Promise<T>,
@@ -156,6 +242,24 @@ export class TwilioRestAdapter {
       throw toTwilioApiError(error);
     }
   }
+}
+
+function toMessagingService(service: {
+  sid: string;
+  friendlyName: string;
+  inboundRequestUrl: string | null;
+  inboundMethod: string | null;
+  useInboundWebhookOnNumber: boolean | null;
+  usAppToPersonRegistered: boolean | null;
+}): TwilioMessagingService {
+  return {
+    sid: service.sid,
+    friendlyName: service.friendlyName,
+    inboundRequestUrl: service.inboundRequestUrl || null,
+    inboundMethod: service.inboundMethod || null,
+    useInboundWebhookOnNumber: Boolean(service.useInboundWebhookOnNumber),
+    usA2pRegistered: Boolean(service.usAppToPersonRegistered),
+  };
 }
 
 function toIncomingNumber(number: {

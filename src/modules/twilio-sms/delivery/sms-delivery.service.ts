@@ -45,6 +45,7 @@ interface OutboundRow {
   account_sid: string | null;
   phone_number: string | null;
   auth_token_encrypted: string | null;
+  messaging_service_sid: string | null;
 }
 
 const LOAD_OUTBOUND: PreparedStatement = {
@@ -52,7 +53,7 @@ const LOAD_OUTBOUND: PreparedStatement = {
   text: `SELECT m.id, m.body, m.twilio_sid, m.delivery_rank, m.send_attempted_at, c.customer_number,
       ${optedOutSql(channelOptOutSenderSql('s'), 'c.customer_number')} AS opted_out,
       s.id AS channel_id, c.chatbot_id,
-      s.account_sid, s.phone_number, s.auth_token_encrypted
+      s.account_sid, s.phone_number, s.auth_token_encrypted, s.messaging_service_sid
     FROM messages m JOIN conversations c ON c.id = m.conversation_id
       LEFT JOIN sms_channels s ON s.id = c.channel_id
     WHERE m.id = $1 AND m.direction = 'outbound'`,
@@ -132,12 +133,14 @@ export class SmsDeliveryService {
       accountSid: message.account_sid as string,
       phoneNumber: message.phone_number as string,
       authTokenEncrypted: message.auth_token_encrypted as string,
+      messagingServiceSid: message.messaging_service_sid,
     };
 
     const credentials = this.channels.credentials(channel);
     const sms: OutboundSms = {
       to: message.customer_number,
       from: channel.phoneNumber,
+      messagingServiceSid: channel.messagingServiceSid,
       body: message.body,
       statusCallback: this.channels.statusCallbackUrlFor(messageId),
     };

@@ -4,7 +4,7 @@
  * reply job. The agent is never awaited here; Twilio gets its 200 as soon as this commits.
  */
 import { messagePreview } from '../../inbox/message-preview';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { DomainError } from '../../../common/errors/domain-error';
 import { PreparedStatement, PreparedStatements } from '../../../database/prepared-statements';
 import { insertJobsSql, JobQueue, JobTrace } from '../../../queue/job-queue';
@@ -107,6 +107,8 @@ const STORE_INBOUND: PreparedStatement = {
 
 @Injectable()
 export class ReceiveInboundSmsUseCase {
+  private readonly logger = new Logger(ReceiveInboundSmsUseCase.name);
+
   constructor(
     private readonly statements: PreparedStatements,
     private readonly queue: JobQueue,
@@ -129,6 +131,7 @@ export class ReceiveInboundSmsUseCase {
         },
       ]);
     }
+    this.noteServiceMismatch(channel, field(params, 'MessagingServiceSid') || null);
     // PostgreSQL text cannot hold U+0000: drop it rather than lose the customer's message.
     const body = (field(params, 'Body') ?? '').replaceAll('\u0000', '').slice(0, MAX_STORED_BODY);
     // Attachments are never fetched: we only count what we drop.
@@ -173,5 +176,24 @@ export class ReceiveInboundSmsUseCase {
     const result = { stored: rows[0].stored, replyQueued: rows[0].queued };
     if (result.replyQueued) this.queue.nudge(QUEUES.smsReply);
     return { ...result, keyword };
+  }
+
+  /**
+   * The channel was found by AccountSid + To and the signature checked with its token: a
+   * MessagingServiceSid that disagrees with the service stored at connect means the customer
+   * moved the number into, out of or between services since. The message is still stored and
+   * answered (dropping it would lose it: Twilio does not send it again); reconnecting picks the
+   * new service up.
+   */
+  private noteServiceMismatch(channel: WebhookChannel, signedServiceSid: string | null): void {
+    if (signedServiceSid === channel.messagingServiceSid) return;
+    this.logger.warn(
+      {
+        channelId: channel.id,
+        storedMessagingServiceSid: channel.messagingServiceSid,
+        messagingServiceSid: signedServiceSid,
+      },
+      "inbound SMS names another Messaging Service than the channel's; reconnect the channel to follow the number",
+    );
   }
 }

@@ -68,7 +68,8 @@ export class TwilioWebhookController {
     summary: "Twilio's inbound message webhook",
     description:
       'Paste `${PUBLIC_BASE_URL}/api/webhooks/twilio/sms` as "A message comes in" (HTTP POST) in the Twilio Console. The message is stored and the reply queued before the 200. ' +
-      'An opt-out keyword (or `OptOutType=STOP`) opts `From` out of this number, whichever chatbot it is connected to, until an opt-in keyword; nobody texts an opted-out person, nor a short code, an alphanumeric sender or the number itself (those messages are stored, not answered). ' +
+      "Paste the same URL as the Messaging Service's Incoming Messages URL when the number is in a service with its own inbound settings; the channel is still found by `AccountSid` + `To` (a `MessagingServiceSid` other than the channel's is logged, the message still stored). " +
+      'An opt-out keyword (or `OptOutType=STOP`) opts `From` out of this number (of its whole Messaging Service when it is in one), whichever chatbot it is connected to, until an opt-in keyword; nobody texts an opted-out person, nor a short code, an alphanumeric sender or the number itself (those messages are stored, not answered). ' +
       '403 `TWILIO_SIGNATURE_INVALID` when the signature is missing or wrong, when `PUBLIC_BASE_URL` is not the URL Twilio posts to (behind a proxy), or when no channel is connected for `To`: nothing is stored. ' +
       '429 `RATE_LIMITED` (with Retry-After) only for an address whose requests keep failing verification; a correctly signed request is never refused for rate reasons. ' +
       "503: the database is unavailable, or this number's stored Auth Token cannot be decrypted (reported to Sentry); nothing was stored, Twilio may retry.",

@@ -33,6 +33,10 @@ export const INBOUND_SMS_PARAMETERS: SchemaObject = {
       'The connected Twilio number, E.164; selects the channel and its Auth Token',
       '+358401234567',
     ),
+    MessagingServiceSid: text(
+      "The Messaging Service the number is in, when it is in one. Never used to find the channel (AccountSid + To do); one other than the channel's stored service is logged (the number moved) and the message still stored",
+      'MG0123456789abcdef0123456789abcdef',
+    ),
     Body: text(
       `The text; at most 1,600 characters. The keyword alone (any case, trailing punctuation allowed) opts out (${OPT_OUT_KEYWORDS.join(', ')}), opts back in (${OPT_IN_KEYWORDS.join(', ')}) or asks for help (${HELP_KEYWORDS.join(', ')}); none of them gets an AI reply`,
       'When are you open?',
