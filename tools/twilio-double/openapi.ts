@@ -14,9 +14,10 @@ import path from 'node:path';
  * file implementing its operations.
  */
 export const DOCUMENTS_DIR = path.resolve(__dirname, 'documents');
-export const DOCUMENTS = ['api_v2010_sms_subset.openapi.json'].map((name) =>
-  path.join(DOCUMENTS_DIR, name),
-);
+export const DOCUMENTS = [
+  'api_v2010_sms_subset.openapi.json',
+  'accounts_v1_auth_tokens_subset.openapi.json',
+].map((name) => path.join(DOCUMENTS_DIR, name));
 
 export interface ParamSchema {
   type?: string;
@@ -50,7 +51,10 @@ export type OperationId =
   | 'ListMessage'
   | 'FetchMessage'
   | 'UpdateMessage'
-  | 'DeleteMessage';
+  | 'DeleteMessage'
+  | 'CreateSecondaryAuthToken'
+  | 'DeleteSecondaryAuthToken'
+  | 'UpdateAuthTokenPromotion';
 
 export interface OperationSpec {
   operationId: OperationId;

@@ -4,7 +4,7 @@ import type Response from 'twilio/lib/http/response';
 
 /**
  * The SDK's own HTTP client, with Twilio's API host swapped for a test double's
- * origin. Everything else (auth header, form encoding, timeouts, 429 retries)
+ * origin (api.twilio.com and accounts.twilio.com). Everything else (auth header, form encoding, timeouts, 429 retries)
  * stays the SDK's code, so tests exercise what production runs.
  *
  * Test-only on purpose: the app has its own client. Requests to any other
@@ -23,8 +23,10 @@ export class RewritingRequestClient extends twilio.RequestClient {
   }
 }
 
-// api.twilio.com, plus the edge/region forms the SDK builds (api.dublin.ie1.twilio.com).
-const TWILIO_API_ORIGIN = /^https:\/\/api(?:\.[a-z0-9-]+)*\.twilio\.com(?::443)?(?=\/|$)/i;
+// api.twilio.com, plus the edge/region forms the SDK builds (api.dublin.ie1.twilio.com), and
+// accounts.twilio.com (Accounts v1: Auth Token rotation); the double serves every document.
+const TWILIO_API_ORIGIN =
+  /^https:\/\/(?:api|accounts)(?:\.[a-z0-9-]+)*\.twilio\.com(?::443)?(?=\/|$)/i;
 
 export function rewriteUri(uri: string, targetOrigin: string): string {
   if (!TWILIO_API_ORIGIN.test(uri)) {

@@ -38,6 +38,10 @@ export const ERROR_EXAMPLES: Record<ErrorCode, Omit<ErrorBody, 'statusCode' | 'c
     message:
       "This sender can't be texted back: it is a short code, an alphanumeric sender ID or this channel's own number",
   },
+  TWILIO_NUMBER_GONE: {
+    message:
+      '+358401234567 is no longer on this Twilio account; connect it again (or another number)',
+  },
   PAYLOAD_TOO_LARGE: { message: 'Request body is too large' },
   HEADERS_TOO_LARGE: { message: 'Request line or headers are too large' },
   UNSUPPORTED_MEDIA_TYPE: { message: 'Unsupported body encoding' },

@@ -18,11 +18,18 @@ import {
   TwilioIncomingNumber,
   TwilioRestAdapter,
 } from '../twilio-sms/api/twilio-rest.adapter';
+import { inboundRouteOf } from './channel-health.service';
 import { ConnectSmsChannelDto } from './dto/sms-channel.dto';
+import { SmsChannelTokens } from './sms-channel-tokens';
 import { SmsChannel } from './sms-channel.entity';
 import { authTokenAad, SmsChannelsService } from './sms-channels.service';
 
 const UNIQUE_VIOLATION = '23505';
+
+const healthInboundOf = (route: ReturnType<typeof inboundRouteOf>): Partial<SmsChannel> => ({
+  healthInbound: route.inbound,
+  healthInboundUrl: route.inboundUrl,
+});
 
 /** How a failed Twilio call reads to the customer (messages fixed by the contract). */
 export function probeFailure(error: TwilioApiError): DomainError {
@@ -63,6 +70,7 @@ export class ConnectSmsChannelUseCase {
     private readonly channels: SmsChannelsService,
     private readonly twilio: TwilioRestAdapter,
     private readonly cipher: CredentialCipher,
+    private readonly tokens: SmsChannelTokens,
   ) {}
 
   async execute(
@@ -164,6 +172,13 @@ export class ConnectSmsChannelUseCase {
             Boolean(dto.configureWebhook) ||
             (sameNumber && Boolean(existing?.webhookConfiguredByUs)),
           webhookPointsToUs: number.smsUrl === webhookUrl,
+          // A reconnect replaces every token, a pending one too; the probe was a check.
+          pendingAuthTokenEncrypted: null,
+          healthCheckedAt: new Date(),
+          healthCredentials: 'valid',
+          healthNumber: 'present',
+          ...healthInboundOf(inboundRouteOf(number, webhookUrl)),
+          healthReportedProblem: null,
           connectedAt: new Date(),
           lastError: null,
           lastErrorAt: null,
@@ -179,12 +194,20 @@ export class ConnectSmsChannelUseCase {
               throw probeFailure(error);
             });
           pointedAtUs = true;
-          await repository.update({ id }, { webhookPointsToUs: updated.smsUrl === webhookUrl });
+          await repository.update(
+            { id },
+            {
+              webhookPointsToUs: updated.smsUrl === webhookUrl,
+              ...healthInboundOf(inboundRouteOf(updated, webhookUrl)),
+            },
+          );
         }
         return repository.findOneByOrFail({ id });
       });
       // After the commit: a webhook meanwhile may have cached "no channel" for the number.
       this.channels.forget(channel);
+      // Replies held while Twilio rejected the old token go out with the new one.
+      await this.tokens.releaseHeldReplies(channel.id);
       return channel;
     } catch (error) {
       // The commit failed after Twilio was changed: put the customer's setting back.

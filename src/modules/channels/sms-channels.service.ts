@@ -33,14 +33,21 @@ const CHANNEL_BY_NUMBER: PreparedStatement = {
   name: 'sms-channel-by-number',
   text: `SELECT id, organization_id AS "organizationId", chatbot_id AS "chatbotId",
       account_sid AS "accountSid", phone_number AS "phoneNumber",
-      auth_token_encrypted AS "authTokenEncrypted"
+      auth_token_encrypted AS "authTokenEncrypted",
+      pending_auth_token_encrypted AS "pendingAuthTokenEncrypted"
     FROM sms_channels WHERE phone_number = $1`,
 };
 
 /** What the webhooks need of a channel: one indexed row, no entity hydration. */
 export type WebhookChannel = Pick<
   SmsChannel,
-  'id' | 'organizationId' | 'chatbotId' | 'accountSid' | 'phoneNumber' | 'authTokenEncrypted'
+  | 'id'
+  | 'organizationId'
+  | 'chatbotId'
+  | 'accountSid'
+  | 'phoneNumber'
+  | 'authTokenEncrypted'
+  | 'pendingAuthTokenEncrypted'
 >;
 
 /** The channel that owns a number (null: none), as read from the database at `readAt`. */

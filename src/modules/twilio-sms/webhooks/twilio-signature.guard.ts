@@ -13,7 +13,7 @@ import { DomainError, RateLimitedError } from '../../../common/errors/domain-err
 import { APP_CONFIG, AppConfig } from '../../../config/app-config';
 import { SmsChannelsService, WebhookChannel } from '../../channels/sms-channels.service';
 import { DecryptionError } from '../../crypto/credential-cipher';
-import type { TwilioCredentials } from '../api/twilio-rest.adapter';
+import { SmsChannelTokens } from '../../channels/sms-channel-tokens';
 import { SmsErrorReporter } from '../sms-error-reporter';
 import { WebhookFailureLimiter } from './webhook-failure-limiter';
 
@@ -39,7 +39,7 @@ const SIGNATURE = /^[A-Za-z0-9+/]{27}=$/;
 const E164 = /^\+[1-9]\d{6,14}$/;
 
 type Verdict =
-  | { signed: true }
+  | { signed: true; by: 'current' | 'pending' }
   | { signed: false; reason: string }
   | { signed: false; undecryptable: DecryptionError };
 
@@ -64,6 +64,7 @@ export class TwilioSignatureGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly channels: SmsChannelsService,
+    private readonly tokens: SmsChannelTokens,
     private readonly failures: WebhookFailureLimiter,
     private readonly reporter: SmsErrorReporter,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -103,7 +104,13 @@ export class TwilioSignatureGuard implements CanActivate {
     const started = Date.now();
     let lookup = await this.channels.lookupForWebhook(number);
     let verdict = this.check(lookup.channel, signature, url, params);
-    if (verdict.signed && rowRead === 'current') {
+    if (verdict.signed && verdict.by === 'pending') {
+      // The customer promoted the token they gave us: Twilio signs with it now, and the old one
+      // no longer works anywhere. Promote it here too, then go on with the row as it now is.
+      await this.tokens.promote(lookup.channel as WebhookChannel);
+      lookup = await this.channels.readForWebhook(number);
+      verdict = this.check(lookup.channel, signature, url, params);
+    } else if (verdict.signed && rowRead === 'current') {
       lookup = await this.channels.readForWebhook(number);
       verdict = this.check(lookup.channel, signature, url, params);
     } else if (!verdict.signed && lookup.channel && lookup.readAt < started) {
@@ -140,16 +147,15 @@ export class TwilioSignatureGuard implements CanActivate {
   ): Verdict {
     if (!channel || channel.accountSid !== params.AccountSid)
       return { signed: false, reason: 'no connected channel for this number' };
-    let credentials: TwilioCredentials;
     try {
-      credentials = this.channels.credentials(channel);
+      const by = this.tokens.whichSigns(channel, (token) =>
+        twilio.validateRequest(token, signature, url, params),
+      );
+      return by ? { signed: true, by } : { signed: false, reason: 'signature mismatch' };
     } catch (error) {
       if (error instanceof DecryptionError) return { signed: false, undecryptable: error };
       throw error;
     }
-    return twilio.validateRequest(credentials.authToken.reveal(), signature, url, params)
-      ? { signed: true }
-      : { signed: false, reason: 'signature mismatch' };
   }
 
   private refuse(request: SignedRequest, reason: string, number: unknown): never {

@@ -1,0 +1,182 @@
+/**
+ * Whether a channel can work right now, as Twilio tells it: the credentials (the account fetch),
+ * the number still on the account, and where its incoming messages go. A check runs at most once
+ * per channel per HEALTH_CHECK_INTERVAL_MS across all instances (claimed in the database, where
+ * the result is kept for every instance); a Twilio outage records `unknown`, never a false alarm.
+ * A health that turns bad is reported once per change (Sentry, tag feature: channels/sms, and a
+ * log line), never with a token or the customer's own URL (which may embed credentials).
+ */
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { TwilioApiError } from '../twilio-sms/api/twilio-api.error';
+import { TwilioIncomingNumber, TwilioRestAdapter } from '../twilio-sms/api/twilio-rest.adapter';
+import { SmsErrorReporter } from '../twilio-sms/sms-error-reporter';
+import { SmsChannelTokens, TokenChannel } from './sms-channel-tokens';
+import type { InboundHealth, SmsChannel } from './sms-channel.entity';
+import {
+  HealthFindings,
+  SmsChannelHealthStore,
+  StoredHealth,
+  storedHealthOf,
+} from './sms-channel-health.store';
+import { SmsChannelsService } from './sms-channels.service';
+
+/** A channel is checked live at most this often (the status call and the sweep share it). */
+export const HEALTH_CHECK_INTERVAL_MS = 60_000;
+
+/** Twilio's 404 for a resource that is not (or no longer) on the account. */
+const NOT_FOUND_CODE = 20404;
+
+export type HealthChannel = TokenChannel &
+  Pick<
+    SmsChannel,
+    | 'organizationId'
+    | 'chatbotId'
+    | 'phoneNumberSid'
+    | 'healthCheckedAt'
+    | 'healthCredentials'
+    | 'healthNumber'
+    | 'healthInbound'
+    | 'healthInboundUrl'
+  >;
+
+/** A bad health, as reported: in words support can act on, no URL, no token. */
+export class ChannelHealthProblem extends Error {
+  constructor(readonly problem: string) {
+    super(`SMS channel health turned bad: ${problem}`);
+    this.name = 'ChannelHealthProblem';
+  }
+}
+
+/**
+ * Where the number's incoming messages go. The one place that decides it: when the number sits in
+ * a Messaging Service (issue 14) that routes inbound by its own URL, that URL is the one to judge
+ * here instead of the number's SmsUrl.
+ */
+export function inboundRouteOf(
+  number: Pick<TwilioIncomingNumber, 'smsUrl'>,
+  webhookUrl: string,
+): { inbound: InboundHealth; inboundUrl: string | null } {
+  if (!number.smsUrl) return { inbound: 'unset', inboundUrl: null };
+  return {
+    inbound: number.smsUrl === webhookUrl ? 'ours' : 'elsewhere',
+    inboundUrl: number.smsUrl,
+  };
+}
+
+/** What is wrong, in a stable form compared across checks (null: nothing known to be wrong). */
+export function problemOf(health: HealthFindings): string | null {
+  const problems: string[] = [];
+  if (health.credentials === 'rejected') problems.push('Twilio rejects the stored Auth Token');
+  if (health.number === 'gone') problems.push('the number is no longer on the Twilio account');
+  if (health.inbound === 'elsewhere') problems.push("the number's incoming messages go elsewhere");
+  if (health.inbound === 'unset') problems.push('the number has no incoming-message URL');
+  return problems.length ? problems.join('; ') : null;
+}
+
+const isUnknown = (health: HealthFindings) =>
+  health.credentials === 'unknown' && health.number === 'unknown' && health.inbound === 'unknown';
+
+@Injectable()
+export class ChannelHealthService {
+  private readonly logger = new Logger(ChannelHealthService.name);
+
+  constructor(
+    private readonly store: SmsChannelHealthStore,
+    private readonly tokens: SmsChannelTokens,
+    private readonly channels: SmsChannelsService,
+    private readonly twilio: TwilioRestAdapter,
+    private readonly reporter: SmsErrorReporter,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * For the status call: the last check when it is recent or another instance is checking; else a
+   * check now, waited for at most TWILIO_TIMEOUT_MS (a slower Twilio gets the last check, and the
+   * check still records what it finds when it ends).
+   */
+  async current(channel: HealthChannel): Promise<StoredHealth> {
+    const stored = storedHealthOf(channel);
+    const age = stored.checkedAt ? Date.now() - stored.checkedAt.getTime() : Infinity;
+    if (age < HEALTH_CHECK_INTERVAL_MS) return stored;
+    if (!(await this.store.claimCheck(channel.id, HEALTH_CHECK_INTERVAL_MS))) return stored;
+    let timer: NodeJS.Timeout | undefined;
+    const slow = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), this.config.twilioTimeoutMs);
+    });
+    const checked = this.check(channel).catch((error: unknown) => {
+      this.logger.warn({ err: error, channelId: channel.id }, 'channel health check failed');
+      return null;
+    });
+    const result = await Promise.race([checked, slow]);
+    clearTimeout(timer);
+    return result ?? stored;
+  }
+
+  /** Checks now (the caller claimed the check, or the customer asked for it), records, reports. */
+  async check(channel: HealthChannel): Promise<StoredHealth> {
+    const found = await this.probe(channel);
+    const recorded = (await this.store.recordCheck(channel.id, found)) ?? {
+      ...found,
+      checkedAt: new Date(),
+    };
+    if (found.credentials === 'valid') await this.tokens.releaseHeldReplies(channel.id);
+    if (!isUnknown(found)) await this.reportChange(channel, found);
+    return recorded;
+  }
+
+  /** A send answered 401/20003: the credentials are rejected, known now, not at the next check. */
+  async noteCredentialsRejected(channel: Pick<HealthChannel, 'id' | 'chatbotId'>): Promise<void> {
+    const health = await this.store.recordSendNotice(channel.id, { credentials: 'rejected' });
+    if (health) await this.reportChange(channel, health);
+  }
+
+  /** A send answered "From not valid for this account" (21606, 21212): the number is gone. */
+  async noteNumberGone(channel: Pick<HealthChannel, 'id' | 'chatbotId'>): Promise<void> {
+    const health = await this.store.recordSendNotice(channel.id, { number: 'gone' });
+    if (health) await this.reportChange(channel, health);
+  }
+
+  private async probe(channel: HealthChannel): Promise<HealthFindings> {
+    const webhookUrl = this.channels.webhookUrl;
+    const [account, number] = await Promise.allSettled([
+      this.tokens.call(channel, (credentials) => this.twilio.fetchAccount(credentials)),
+      this.tokens.call(channel, (credentials) =>
+        this.twilio.fetchIncomingNumber(credentials, channel.phoneNumberSid),
+      ),
+    ]);
+    const found: HealthFindings = {
+      credentials: 'unknown',
+      number: 'unknown',
+      inbound: 'unknown',
+      inboundUrl: null,
+    };
+    if (account.status === 'fulfilled') found.credentials = 'valid';
+    else if (isAuthFailure(account.reason)) found.credentials = 'rejected';
+    if (number.status === 'fulfilled') {
+      found.number = 'present';
+      Object.assign(found, inboundRouteOf(number.value, webhookUrl));
+    } else if (
+      number.reason instanceof TwilioApiError &&
+      number.reason.code === NOT_FOUND_CODE &&
+      found.credentials === 'valid'
+    ) {
+      found.number = 'gone';
+    }
+    return found;
+  }
+
+  private async reportChange(
+    channel: Pick<HealthChannel, 'id' | 'chatbotId'>,
+    health: HealthFindings,
+  ): Promise<void> {
+    const problem = problemOf(health);
+    if (!(await this.store.swapReportedProblem(channel.id, problem))) return;
+    const context = { chatbotId: channel.chatbotId, channelId: channel.id };
+    if (problem) this.reporter.capture(new ChannelHealthProblem(problem), context, 'warning');
+    else this.logger.log(context, 'SMS channel health is good again');
+  }
+}
+
+const isAuthFailure = (error: unknown) =>
+  error instanceof TwilioApiError && error.isAuthenticationFailure;
