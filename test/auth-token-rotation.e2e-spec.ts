@@ -13,6 +13,7 @@ import {
   ConnectedChannel,
   connectChannel,
   eventually,
+  openConversation,
   randomNumber,
   SmsTestContext,
   startSmsTestApp,
@@ -152,12 +153,7 @@ describe('Auth Token rotation (POST/DELETE …/channels/sms/auth-token)', () => 
     const channel = await connectChannel(ctx);
     tokens.push(channel.authToken);
     const customer = randomNumber();
-    await textFromCustomer(ctx, channel, customer, 'Hello');
-    await ctx.twilio.waitForMessages(1, 10_000, (m) => m.to === customer);
-    const [{ id: conversationId }] = await db().query(
-      `SELECT id FROM conversations WHERE chatbot_id = $1 AND customer_number = $2`,
-      [channel.chatbotId, customer],
-    );
+    const conversationId = await openConversation(ctx, channel, customer);
 
     const rotated = 'abcdefabcdefabcdefabcdefabcdef12';
     tokens.push(rotated);

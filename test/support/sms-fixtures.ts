@@ -23,6 +23,8 @@ export async function startSmsTestApp(env: Record<string, string> = {}): Promise
     REPLY_RETRY_DELAY_SECONDS: '1',
     REPLY_RETRY_LIMIT: '3',
     QUEUE_POLL_SECONDS: '1',
+    // The health sweep would add Twilio calls to tests that count them; channel-health turns it on.
+    CHANNEL_HEALTH_SWEEP_MINUTES: '0',
     ...env,
   });
   return {
@@ -109,6 +111,23 @@ export function textFromCustomer(
     url: `${TEST_PUBLIC_BASE_URL}/api/webhooks/twilio/sms`,
     deliverTo: ctx.t.webhookUrl,
   });
+}
+
+/** A customer texts the channel and gets the bot's reply: answers the conversation's id. */
+export async function openConversation(
+  ctx: SmsTestContext,
+  channel: Pick<ConnectedChannel, 'phoneNumber' | 'chatbotId'>,
+  customer: string,
+): Promise<string> {
+  await textFromCustomer(ctx, channel, customer, 'Hello');
+  await ctx.twilio.waitForMessages(1, 10_000, (m) => m.to === customer);
+  const [{ id }] = await ctx.t.running.app
+    .get(DataSource)
+    .query(`SELECT id FROM conversations WHERE chatbot_id = $1 AND customer_number = $2`, [
+      channel.chatbotId,
+      customer,
+    ]);
+  return id as string;
 }
 
 /** Posts form params signed with `authToken` for the public URL of `path` (or a forged one). */

@@ -74,6 +74,13 @@ export function problemOf(health: HealthFindings): string | null {
   return problems.length ? problems.join('; ') : null;
 }
 
+const knownOf = (found: HealthFindings, last: HealthFindings): HealthFindings => ({
+  credentials: found.credentials === 'unknown' ? last.credentials : found.credentials,
+  number: found.number === 'unknown' ? last.number : found.number,
+  inbound: found.inbound === 'unknown' ? last.inbound : found.inbound,
+  inboundUrl: found.inbound === 'unknown' ? last.inboundUrl : found.inboundUrl,
+});
+
 const isUnknown = (health: HealthFindings) =>
   health.credentials === 'unknown' && health.number === 'unknown' && health.inbound === 'unknown';
 
@@ -92,8 +99,8 @@ export class ChannelHealthService {
 
   /**
    * For the status call: the last check when it is recent or another instance is checking; else a
-   * check now, waited for at most TWILIO_TIMEOUT_MS (a slower Twilio gets the last check, and the
-   * check still records what it finds when it ends).
+   * check now, waited for at most half of TWILIO_TIMEOUT_MS (a slower Twilio gets the last check;
+   * the check goes on, bounded by TWILIO_TIMEOUT_MS, and records what it finds when it ends).
    */
   async current(channel: HealthChannel): Promise<StoredHealth> {
     const stored = storedHealthOf(channel);
@@ -102,7 +109,7 @@ export class ChannelHealthService {
     if (!(await this.store.claimCheck(channel.id, HEALTH_CHECK_INTERVAL_MS))) return stored;
     let timer: NodeJS.Timeout | undefined;
     const slow = new Promise<null>((resolve) => {
-      timer = setTimeout(() => resolve(null), this.config.twilioTimeoutMs);
+      timer = setTimeout(() => resolve(null), this.config.twilioTimeoutMs / 2);
     });
     const checked = this.check(channel).catch((error: unknown) => {
       this.logger.warn({ err: error, channelId: channel.id }, 'channel health check failed');
@@ -121,7 +128,9 @@ export class ChannelHealthService {
       checkedAt: new Date(),
     };
     if (found.credentials === 'valid') await this.tokens.releaseHeldReplies(channel.id);
-    if (!isUnknown(found)) await this.reportChange(channel, found);
+    // What Twilio did not answer this time is judged as last known: a blip is no recovery.
+    if (!isUnknown(found))
+      await this.reportChange(channel, knownOf(found, storedHealthOf(channel)));
     return recorded;
   }
 

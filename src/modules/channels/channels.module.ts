@@ -4,6 +4,7 @@ import { AgentModule } from '../agent/agent.module';
 import { CryptoModule } from '../crypto/crypto.module';
 import { TwilioApiModule } from '../twilio-sms/api/twilio-api.module';
 import { AuthTokenRotationUseCase } from './auth-token-rotation.use-case';
+import { ChannelHealthSweep } from './channel-health-sweep';
 import { ChannelHealthService } from './channel-health.service';
 import { ConnectSmsChannelUseCase } from './connect-sms-channel.use-case';
 import { DisconnectSmsChannelUseCase } from './disconnect-sms-channel.use-case';
@@ -24,6 +25,7 @@ import { SmsChannelsService } from './sms-channels.service';
     SmsChannelTokens,
     SmsChannelHealthStore,
     ChannelHealthService,
+    ChannelHealthSweep,
     AuthTokenRotationUseCase,
     RepairSmsWebhookUseCase,
   ],

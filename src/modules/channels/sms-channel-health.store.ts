@@ -40,11 +40,16 @@ export const storedHealthOf = (
 const HEALTH_COLUMNS = `health_checked_at AS "checkedAt", health_credentials AS credentials,
   health_number AS number, health_inbound AS inbound, health_inbound_url AS "inboundUrl"`;
 
-/** One check per channel per interval across all instances: the first to claim it checks. */
+/**
+ * One check per channel per interval across all instances: the first to claim it checks, and
+ * only if no check (a connect, a repair) happened within the interval either.
+ */
 const CLAIM_CHECK: PreparedStatement = {
   name: 'sms-health-claim',
   text: `UPDATE sms_channels SET health_claimed_at = now()
-    WHERE id = $1 AND (health_claimed_at IS NULL OR health_claimed_at <= now() - $2 * interval '1 millisecond')
+    WHERE id = $1
+      AND (health_claimed_at IS NULL OR health_claimed_at <= now() - $2 * interval '1 millisecond')
+      AND (health_checked_at IS NULL OR health_checked_at <= now() - $2 * interval '1 millisecond')
     RETURNING id`,
 };
 
@@ -78,7 +83,9 @@ const SWAP_REPORTED_PROBLEM: PreparedStatement = {
 /** The sweep's next channels: the longest unchecked first (never checked before all). */
 const OLDEST_CHECKED: PreparedStatement = {
   name: 'sms-health-oldest',
-  text: `SELECT id FROM sms_channels ORDER BY health_checked_at NULLS FIRST, id LIMIT $1`,
+  text: `SELECT id FROM sms_channels
+    WHERE health_checked_at IS NULL OR health_checked_at <= now() - $2 * interval '1 millisecond'
+    ORDER BY health_checked_at NULLS FIRST, id LIMIT $1`,
 };
 
 const COUNT_CHANNELS: PreparedStatement = {
@@ -122,8 +129,9 @@ export class SmsChannelHealthStore {
     return (await this.statements.query(SWAP_REPORTED_PROBLEM, [channelId, problem])).length > 0;
   }
 
-  async oldestChecked(limit: number): Promise<string[]> {
-    const rows = await this.statements.query<{ id: string }>(OLDEST_CHECKED, [limit]);
+  /** At most `limit` channels not checked within `intervalMs`, the longest unchecked first. */
+  async oldestChecked(limit: number, intervalMs: number): Promise<string[]> {
+    const rows = await this.statements.query<{ id: string }>(OLDEST_CHECKED, [limit, intervalMs]);
     return rows.map((row) => row.id);
   }
 

@@ -131,11 +131,11 @@ export class SmsChannelTokens {
   /** Which stored token `accepts` (e.g. a signature check) takes: the current one first. */
   whichSigns(
     channel: TokenChannel,
-    accepts: (token: string) => boolean,
+    accepts: (credentials: TwilioCredentials) => boolean,
   ): 'current' | 'pending' | null {
-    if (accepts(this.channels.credentials(channel).authToken.reveal())) return 'current';
+    if (accepts(this.channels.credentials(channel))) return 'current';
     const pending = this.pendingCredentials(channel);
-    return pending && accepts(pending.authToken.reveal()) ? 'pending' : null;
+    return pending && accepts(pending) ? 'pending' : null;
   }
 
   /**

@@ -44,9 +44,10 @@ type Verdict =
   | { signed: false; undecryptable: DecryptionError };
 
 /**
- * Verifies X-Twilio-Signature with the Auth Token of the channel that owns the number, on the
- * public URL (PUBLIC_BASE_URL + path, never the Host header a proxy rewrote) and the raw form
- * parameters, through the twilio SDK (constant-time comparison). Anything else is a 403 with
+ * Verifies X-Twilio-Signature with the Auth Token of the channel that owns the number (or the new
+ * one the customer gave us while rotating it: SmsChannelTokens promotes it on the first request
+ * it signs), on the public URL (PUBLIC_BASE_URL + path, never the Host header a proxy rewrote)
+ * and the raw form parameters, through the twilio SDK (constant-time comparison). Anything else is a 403 with
  * nothing stored (503 when the channel's token cannot be decrypted: our fault, not the caller's);
  * a correctly signed request is never refused for rate reasons.
  *
@@ -148,8 +149,8 @@ export class TwilioSignatureGuard implements CanActivate {
     if (!channel || channel.accountSid !== params.AccountSid)
       return { signed: false, reason: 'no connected channel for this number' };
     try {
-      const by = this.tokens.whichSigns(channel, (token) =>
-        twilio.validateRequest(token, signature, url, params),
+      const by = this.tokens.whichSigns(channel, (credentials) =>
+        twilio.validateRequest(credentials.authToken.reveal(), signature, url, params),
       );
       return by ? { signed: true, by } : { signed: false, reason: 'signature mismatch' };
     } catch (error) {
