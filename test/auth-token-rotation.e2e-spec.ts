@@ -102,7 +102,7 @@ describe('Auth Token rotation (POST/DELETE …/channels/sms/auth-token)', () => 
     expect(ctx.twilio.requests.filter((r) => r.status === 401)).toHaveLength(0);
   });
 
-  it('a token Twilio refuses is answered 422 and nothing is stored', async () => {
+  it('a token Twilio refuses is 422 and nothing is stored; the current one again changes nothing', async () => {
     const channel = await connectChannel(ctx);
     tokens.push(channel.authToken);
     const wrong = 'f'.repeat(32);
@@ -111,6 +111,14 @@ describe('Auth Token rotation (POST/DELETE …/channels/sms/auth-token)', () => 
       await api(channel).post(path(channel, '/auth-token')).send({ authToken: wrong }),
     );
     expectError(res.body, 422, 'TWILIO_CREDENTIALS_REJECTED');
+    expect((await storedTokens(channel)).pending).toBeNull();
+
+    // The token already in use: nothing becomes pending.
+    const same = keep(
+      await api(channel).post(path(channel, '/auth-token')).send({ authToken: channel.authToken }),
+    );
+    expect(same.status).toBe(200);
+    expect(same.body).toMatchObject({ authTokenPending: false });
     expect((await storedTokens(channel)).pending).toBeNull();
 
     const malformed = keep(

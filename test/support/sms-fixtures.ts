@@ -23,8 +23,6 @@ export async function startSmsTestApp(env: Record<string, string> = {}): Promise
     REPLY_RETRY_DELAY_SECONDS: '1',
     REPLY_RETRY_LIMIT: '3',
     QUEUE_POLL_SECONDS: '1',
-    // The health sweep would add Twilio calls to tests that count them; channel-health turns it on.
-    CHANNEL_HEALTH_SWEEP_MINUTES: '0',
     ...env,
   });
   return {

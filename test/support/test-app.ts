@@ -50,6 +50,9 @@ export async function startTestApp(env: Record<string, string | undefined> = {})
     PUBLIC_BASE_URL: TEST_PUBLIC_BASE_URL,
     LOG_LEVEL: 'info',
     PORT: '0',
+    // The channel health sweep would add Twilio calls to tests that count them: off unless a
+    // test turns it on (channel-health.e2e-spec.ts).
+    CHANNEL_HEALTH_SWEEP_MINUTES: '0',
     ...env,
     ...(own ? { DATABASE_URL: own.url } : {}),
   });

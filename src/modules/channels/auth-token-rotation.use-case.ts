@@ -31,6 +31,8 @@ export class AuthTokenRotationUseCase {
   /** Stores the new token beside the current one; answers the channel as it is after a check. */
   async start(organizationId: string, chatbotId: string, authToken: string): Promise<SmsChannel> {
     const channel = await this.connectedChannel(organizationId, chatbotId);
+    // The token we already use: nothing to rotate (it would wait beside itself forever).
+    if (this.channels.credentials(channel).authToken.reveal() === authToken) return channel;
     const token = new Secret(authToken);
     try {
       await this.twilio.fetchAccount({ accountSid: channel.accountSid, authToken: token });

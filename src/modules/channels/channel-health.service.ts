@@ -147,32 +147,43 @@ export class ChannelHealthService {
   }
 
   private async probe(channel: HealthChannel): Promise<HealthFindings> {
-    const webhookUrl = this.channels.webhookUrl;
-    const [account, number] = await Promise.allSettled([
-      this.tokens.call(channel, (credentials) => this.twilio.fetchAccount(credentials)),
-      this.tokens.call(channel, (credentials) =>
-        this.twilio.fetchIncomingNumber(credentials, channel.phoneNumberSid),
-      ),
+    const [credentials, inbound] = await Promise.all([
+      this.probeCredentials(channel),
+      this.probeInbound(channel),
     ]);
-    const found: HealthFindings = {
-      credentials: 'unknown',
-      number: 'unknown',
-      inbound: 'unknown',
-      inboundUrl: null,
-    };
-    if (account.status === 'fulfilled') found.credentials = 'valid';
-    else if (isAuthFailure(account.reason)) found.credentials = 'rejected';
-    if (number.status === 'fulfilled') {
-      found.number = 'present';
-      Object.assign(found, inboundRouteOf(number.value, webhookUrl));
-    } else if (
-      number.reason instanceof TwilioApiError &&
-      number.reason.code === NOT_FOUND_CODE &&
-      found.credentials === 'valid'
-    ) {
-      found.number = 'gone';
+    return { credentials, ...inbound };
+  }
+
+  private async probeCredentials(channel: HealthChannel): Promise<HealthFindings['credentials']> {
+    try {
+      await this.tokens.call(channel, (credentials) => this.twilio.fetchAccount(credentials));
+      return 'valid';
+    } catch (error) {
+      if (error instanceof TwilioApiError && error.isAuthenticationFailure) return 'rejected';
+      if (error instanceof TwilioApiError) return 'unknown';
+      throw error;
     }
-    return found;
+  }
+
+  /**
+   * The inbound check: is the number still on the account, and where do its texts go. With
+   * Messaging Services (issue 14) this is where a number in a service is judged by the service's
+   * inbound URL instead (fetch the service, then inboundRouteOf).
+   */
+  private async probeInbound(
+    channel: HealthChannel,
+  ): Promise<Pick<HealthFindings, 'number' | 'inbound' | 'inboundUrl'>> {
+    try {
+      const number = await this.tokens.call(channel, (credentials) =>
+        this.twilio.fetchIncomingNumber(credentials, channel.phoneNumberSid),
+      );
+      return { number: 'present', ...inboundRouteOf(number, this.channels.webhookUrl) };
+    } catch (error) {
+      if (!(error instanceof TwilioApiError)) throw error;
+      // An authenticated 404: the number was released or moved to another account.
+      const gone = error.code === NOT_FOUND_CODE;
+      return { number: gone ? 'gone' : 'unknown', inbound: 'unknown', inboundUrl: null };
+    }
   }
 
   private async reportChange(
@@ -186,6 +197,3 @@ export class ChannelHealthService {
     else this.logger.log(context, 'SMS channel health is good again');
   }
 }
-
-const isAuthFailure = (error: unknown) =>
-  error instanceof TwilioApiError && error.isAuthenticationFailure;

@@ -35,11 +35,8 @@ export class RepairSmsWebhookUseCase {
     await this.chatbots.get(organizationId, chatbotId);
     const channel = await this.channels.findForChatbot(organizationId, chatbotId);
     if (!channel) throw notFound('SMS channel');
-    const webhookUrl = this.channels.webhookUrl;
     try {
-      await this.tokens.call(channel, (credentials) =>
-        this.twilio.updateSmsUrl(credentials, channel.phoneNumberSid, webhookUrl),
-      );
+      await this.pointInboundAtUs(channel);
     } catch (error) {
       if (!(error instanceof TwilioApiError)) throw error;
       if (error.code === NOT_FOUND_CODE) {
@@ -61,5 +58,15 @@ export class RepairSmsWebhookUseCase {
     if (!current) throw notFound('SMS channel');
     await this.health.check(current);
     return (await this.channels.findForChatbot(organizationId, chatbotId)) ?? current;
+  }
+
+  /**
+   * The number's SmsUrl, today. With Messaging Services (issue 14) a number in a service that
+   * routes inbound by its own URL gets the service's inbound URL set here instead.
+   */
+  private async pointInboundAtUs(channel: SmsChannel): Promise<void> {
+    await this.tokens.call(channel, (credentials) =>
+      this.twilio.updateSmsUrl(credentials, channel.phoneNumberSid, this.channels.webhookUrl),
+    );
   }
 }
