@@ -180,6 +180,24 @@ describe('SMS channel health', () => {
     const body = await status(channel);
     expect(body.health).toMatchObject({ credentials: 'rejected', inbound: 'unknown' });
     expect(await healthEvents(channel)).toHaveLength(1);
+
+    // Connecting again with the new token: healthy, and the held reply goes out.
+    const reconnected = await authed(ctx.t.http, channel.apiKey)
+      .put(path(channel))
+      .send({
+        accountSid: channel.accountSid,
+        authToken: rotated,
+        phoneNumber: channel.phoneNumber,
+      })
+      .expect(200);
+    responses.push(reconnected.text);
+    expect(reconnected.body.health).toMatchObject({ credentials: 'valid', inbound: 'ours' });
+    const [held] = await ctx.twilio.waitForMessages(
+      1,
+      10_000,
+      (m) => m.to === customer && m.body === 'Your parcel left the warehouse',
+    );
+    expect(held.from).toBe(channel.phoneNumber);
   });
 
   it('"From not valid for this account" on a send marks the number gone', async () => {
