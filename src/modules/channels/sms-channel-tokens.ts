@@ -154,7 +154,14 @@ export class SmsChannelTokens {
       if (!(error instanceof TwilioApiError) || !error.isAuthenticationFailure || !pending)
         throw error;
       const result = await action(pending);
-      await this.promote(channel);
+      // Twilio acted: a failed promotion must not make the caller think it did not (a send would
+      // be repeated). The next call or webhook promotes again.
+      await this.promote(channel).catch((promotion: unknown) => {
+        this.logger.warn(
+          { err: promotion, channelId: channel.id },
+          'could not promote the new Auth Token',
+        );
+      });
       return result;
     }
   }
