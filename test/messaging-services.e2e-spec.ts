@@ -162,6 +162,40 @@ describe('Messaging Services (A2P 10DLC)', () => {
     expect(smsUrlOf(c, phoneNumber)).toBe('https://old.example.com/ignored-by-twilio');
   });
 
+  it("health judges the service's inbound URL, not the number's; repair points the service at us again", async () => {
+    const c = await customer();
+    // The number's own SmsUrl already names us: judged by it, the channel would look fine.
+    const phoneNumber = number(c, OUR_URL);
+    const sid = service(c, { friendlyName: 'Alerts' }, [phoneNumber]);
+    await connect(c, phoneNumber, { configureWebhook: true }).expect(200);
+    expect((await status(c)).body.health).toMatchObject({ inbound: 'ours', inboundUrl: OUR_URL });
+
+    ctx.twilio.updateMessagingService(sid, { inboundRequestUrl: 'https://crm.example.com/sms' });
+    await db().query(
+      `UPDATE sms_channels SET health_checked_at = now() - interval '2 minutes',
+         health_claimed_at = now() - interval '2 minutes' WHERE chatbot_id = $1`,
+      [c.chatbotId],
+    );
+    const moved = (await status(c)).body;
+    expect(moved.health).toMatchObject({
+      inbound: 'elsewhere',
+      inboundUrl: 'https://crm.example.com/sms',
+    });
+    expect(moved.webhookConfigured).toBe(false);
+
+    const repaired = await authed(ctx.t.http, c.apiKey)
+      .post(`/api/chatbots/${c.chatbotId}/channels/sms/webhook`)
+      .expect(200);
+    expect(repaired.body).toMatchObject({
+      webhookConfigured: true,
+      health: { inbound: 'ours', inboundUrl: OUR_URL },
+    });
+    expect(ctx.twilio.messagingService(sid)?.inboundRequestUrl).toBe(OUR_URL);
+    const person = randomNumber();
+    expect((await text(phoneNumber, person, 'After the repair')).status).toBe(200);
+    expect((await replyTo(person)).params).toMatchObject({ MessagingServiceSid: sid });
+  });
+
   it('a service that routes other numbers elsewhere: 409 and nothing changed, unless configureWebhook is "service"; disconnect restores it', async () => {
     const c = await customer();
     const phoneNumber = number(c);

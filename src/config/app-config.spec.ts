@@ -114,6 +114,16 @@ describe('loadConfig', () => {
     }
   });
 
+  it('sweeps channel health over 60 minutes by default; 0 turns the sweep off', () => {
+    expect(loadConfig(base).channelHealthSweepMinutes).toBe(60);
+    expect(
+      loadConfig({ ...base, CHANNEL_HEALTH_SWEEP_MINUTES: '0' }).channelHealthSweepMinutes,
+    ).toBe(0);
+    const error = failure({ ...base, CHANNEL_HEALTH_SWEEP_MINUTES: 'hourly' });
+    expect(error.message).toContain('CHANNEL_HEALTH_SWEEP_MINUTES');
+    expect(error.message.split('\n')).toHaveLength(1);
+  });
+
   it('waits 30 s for DATABASE_URL by default; DATABASE_WAIT_SECONDS changes it', () => {
     expect(loadConfig(base).databaseWaitSeconds).toBe(30);
     expect(loadConfig({ ...base, DATABASE_WAIT_SECONDS: '0' }).databaseWaitSeconds).toBe(0);

@@ -50,6 +50,8 @@ export interface AppConfig {
   replyWorkerConcurrency: number;
   /** How often idle workers poll (pg-boss minimum 0.5 s); a local enqueue also wakes them at once. */
   queuePollSeconds: number;
+  /** Every connected channel is re-checked at least this often by the sweep (0: no sweep). */
+  channelHealthSweepMinutes: number;
   /** First retry delay of a failed reply; doubles (pg-boss backoff) up to replyRetryLimit tries. */
   replyRetryDelaySeconds: number;
   replyRetryLimit: number;
@@ -292,6 +294,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     shutdownDrainSeconds: parseInteger(env, 'SHUTDOWN_DRAIN_SECONDS', 0, 0, 60),
     replyWorkerConcurrency: parseInteger(env, 'REPLY_WORKER_CONCURRENCY', 4, 0, 64),
     queuePollSeconds: parseInteger(env, 'QUEUE_POLL_SECONDS', 2, 1, 60),
+    channelHealthSweepMinutes: parseInteger(env, 'CHANNEL_HEALTH_SWEEP_MINUTES', 60, 0, 1440),
     replyRetryDelaySeconds: parseInteger(env, 'REPLY_RETRY_DELAY_SECONDS', 5, 1, 3600),
     replyRetryLimit: parseInteger(env, 'REPLY_RETRY_LIMIT', 8, 0, 50),
     replyJobExpireSeconds: parseInteger(env, 'REPLY_JOB_EXPIRE_SECONDS', 120, 2, 3600),

@@ -104,9 +104,10 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
       connectionString: databaseUrl,
       schema: 'pgboss',
       max: 4,
-      // Scheduling/cron is unused; maintenance (expiry, archiving) stays on, often enough that a
-      // job of a killed process is retried soon after it expires.
-      schedule: false,
+      // Schedules (the channel health sweep) are pg-boss's: one job per cron tick across all
+      // instances. Maintenance (expiry, archiving) stays on, often enough that a job of a killed
+      // process is retried soon after it expires.
+      schedule: true,
       maintenanceIntervalSeconds: Math.max(
         1,
         Math.min(120, Math.floor(config.replyJobExpireSeconds / 2)),
@@ -154,6 +155,18 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
         await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
       }
     }
+  }
+
+  /** A job in `name` on every tick of `cron`, one per tick whichever instances run (pg-boss schedule). */
+  async schedule(name: string, cron: string): Promise<void> {
+    await this.onModuleInit();
+    await this.boss.schedule(name, cron);
+  }
+
+  /** Removes the schedule of `name`, if there is one. */
+  async unschedule(name: string): Promise<void> {
+    await this.onModuleInit();
+    await this.boss.unschedule(name);
   }
 
   /** Enqueues inside the caller's transaction: the job exists exactly when the transaction commits. */

@@ -111,6 +111,23 @@ export function textFromCustomer(
   });
 }
 
+/** A customer texts the channel and gets the bot's reply: answers the conversation's id. */
+export async function openConversation(
+  ctx: SmsTestContext,
+  channel: Pick<ConnectedChannel, 'phoneNumber' | 'chatbotId'>,
+  customer: string,
+): Promise<string> {
+  await textFromCustomer(ctx, channel, customer, 'Hello');
+  await ctx.twilio.waitForMessages(1, 10_000, (m) => m.to === customer);
+  const [{ id }] = await ctx.t.running.app
+    .get(DataSource)
+    .query(`SELECT id FROM conversations WHERE chatbot_id = $1 AND customer_number = $2`, [
+      channel.chatbotId,
+      customer,
+    ]);
+  return id as string;
+}
+
 /** Posts form params signed with `authToken` for the public URL of `path` (or a forged one). */
 export function signedPost(
   ctx: SmsTestContext,

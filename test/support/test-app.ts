@@ -52,6 +52,9 @@ export async function startTestApp(env: Record<string, string | undefined> = {})
     PORT: '0',
     // The Twilio double serves Messaging v1 beside API v2010, on the same origin.
     ...(env.TWILIO_API_BASE_URL ? { TWILIO_MESSAGING_API_BASE_URL: env.TWILIO_API_BASE_URL } : {}),
+    // The channel health sweep would add Twilio calls to tests that count them: off unless a
+    // test turns it on (channel-health.e2e-spec.ts).
+    CHANNEL_HEALTH_SWEEP_MINUTES: '0',
     ...env,
     ...(own ? { DATABASE_URL: own.url } : {}),
   });

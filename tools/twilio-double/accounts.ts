@@ -29,6 +29,8 @@ export interface AccountCredentials {
 }
 
 export interface AccountState extends AccountCredentials {
+  /** Accounts v1 `AuthTokens/Secondary` (auth-tokens.ts): also authenticates REST calls. */
+  secondaryAuthToken: string | null;
   status: AccountStatus;
   type: AccountType;
   friendlyName: string;
@@ -72,6 +74,7 @@ export class Accounts implements Resource {
     const account: AccountState = {
       sid,
       authToken: options.authToken ?? randomBytes(16).toString('hex'),
+      secondaryAuthToken: null,
       status: options.status ?? 'active',
       type: options.type ?? 'Full',
       friendlyName: options.friendlyName ?? 'My first Twilio account',
@@ -104,10 +107,13 @@ export class Accounts implements Resource {
     return account;
   }
 
-  /** The account Basic auth names, if its Auth Token matches. */
+  /** The account Basic auth names, if its primary or secondary Auth Token matches. */
   authenticate(credentials: BasicCredentials | undefined): AccountState | undefined {
     const account = credentials && this.accounts.get(credentials.username);
-    return account?.authToken === credentials?.password ? account : undefined;
+    if (!account || !credentials) return undefined;
+    return [account.authToken, account.secondaryAuthToken].includes(credentials.password)
+      ? account
+      : undefined;
   }
 
   clear(): void {

@@ -17,6 +17,7 @@ export const DOCUMENTS_DIR = path.resolve(__dirname, 'documents');
 export const DOCUMENTS = [
   'api_v2010_sms_subset.openapi.json',
   'messaging_v1_services_subset.openapi.json',
+  'accounts_v1_auth_tokens_subset.openapi.json',
 ].map((name) => path.join(DOCUMENTS_DIR, name));
 
 export interface ParamSchema {
@@ -60,7 +61,10 @@ export type OperationId =
   | 'CreatePhoneNumber'
   | 'ListPhoneNumber'
   | 'FetchPhoneNumber'
-  | 'DeletePhoneNumber';
+  | 'DeletePhoneNumber'
+  | 'CreateSecondaryAuthToken'
+  | 'DeleteSecondaryAuthToken'
+  | 'UpdateAuthTokenPromotion';
 
 export interface OperationSpec {
   operationId: OperationId;

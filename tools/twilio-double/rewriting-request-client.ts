@@ -4,7 +4,7 @@ import type Response from 'twilio/lib/http/response';
 
 /**
  * The SDK's own HTTP client, with Twilio's API host swapped for a test double's
- * origin. Everything else (auth header, form encoding, timeouts, 429 retries)
+ * origin (api.twilio.com and accounts.twilio.com). Everything else (auth header, form encoding, timeouts, 429 retries)
  * stays the SDK's code, so tests exercise what production runs.
  *
  * Test-only on purpose: the app has its own client. Requests to any other
@@ -23,10 +23,11 @@ export class RewritingRequestClient extends twilio.RequestClient {
   }
 }
 
-// api.twilio.com and messaging.twilio.com (the double serves both), plus the edge/region forms
-// the SDK builds (api.dublin.ie1.twilio.com).
+// api.twilio.com, plus the edge/region forms the SDK builds (api.dublin.ie1.twilio.com),
+// messaging.twilio.com (Messaging v1) and accounts.twilio.com (Accounts v1: Auth Token rotation);
+// the double serves every document.
 const TWILIO_API_ORIGIN =
-  /^https:\/\/(?:api|messaging)(?:\.[a-z0-9-]+)*\.twilio\.com(?::443)?(?=\/|$)/i;
+  /^https:\/\/(?:api|messaging|accounts)(?:\.[a-z0-9-]+)*\.twilio\.com(?::443)?(?=\/|$)/i;
 
 export function rewriteUri(uri: string, targetOrigin: string): string {
   if (!TWILIO_API_ORIGIN.test(uri)) {

@@ -4,6 +4,7 @@ import {
   type AccountState,
   type AddAccountOptions,
 } from './accounts';
+import { AuthTokens } from './auth-tokens';
 import { TwilioClock } from './clock';
 import { Faults, type DropOptions, type FaultFilter, type InjectedError } from './faults';
 import {
@@ -37,7 +38,7 @@ import {
  * that the app's error classification (permanent vs transient) is exercised for real.
  *
  * This class is the facade tests use; the work is done by one file per resource (accounts.ts,
- * incoming-phone-numbers.ts, messaging-services.ts, messages.ts), the webhooks Twilio sends (webhooks.ts), the injected
+ * incoming-phone-numbers.ts, messaging-services.ts, messages.ts), Accounts v1's Auth Token rotation (auth-tokens.ts), the webhooks Twilio sends (webhooks.ts), the injected
  * failures (faults.ts) and the HTTP front all resources share (server.ts). A new Twilio resource
  * is a class implementing `Resource` (api.ts) for its operations, its document in DOCUMENTS
  * (openapi.ts), and a line in the constructor below.
@@ -46,6 +47,7 @@ export class TwilioDouble {
   private readonly clock = new TwilioClock();
   private readonly faults = new Faults();
   private readonly accounts: Accounts;
+  private readonly authTokens: AuthTokens;
   private readonly phoneNumbers: IncomingPhoneNumbers;
   private readonly messagingServices: MessagingServices;
   private readonly messageLog: Messages;
@@ -54,6 +56,7 @@ export class TwilioDouble {
 
   private constructor(spec: OpenApiIndex) {
     this.accounts = new Accounts(this.clock, spec);
+    this.authTokens = new AuthTokens(this.clock);
     this.phoneNumbers = new IncomingPhoneNumbers(this.clock, spec, this.accounts);
     this.messagingServices = new MessagingServices(
       this.clock,
@@ -75,6 +78,7 @@ export class TwilioDouble {
     );
     this.server = new ApiServer(spec, this.clock, this.faults, this.accounts, [
       this.accounts,
+      this.authTokens,
       this.phoneNumbers,
       this.messagingServices,
       this.messageLog,
@@ -165,7 +169,10 @@ export class TwilioDouble {
     return this.accounts.add(options);
   }
 
-  /** E.g. suspend an account or rotate its token in the middle of a test. */
+  /**
+   * E.g. suspend an account or rotate its token in the middle of a test (a new `authToken` here is
+   * a rotation nobody told us about; the Secondary/Promote flow goes through the SDK).
+   */
   updateAccount(
     sid: string,
     patch: Partial<Pick<AccountState, 'status' | 'type' | 'friendlyName' | 'authToken'>>,

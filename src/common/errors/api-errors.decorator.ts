@@ -42,6 +42,10 @@ export const ERROR_EXAMPLES: Record<ErrorCode, Omit<ErrorBody, 'statusCode' | 'c
     message:
       'The Messaging Service "Support" sends the inbound messages of 2 other numbers to https://crm.example.com/sms; set "Incoming Messages" to "Defer to sender\'s webhook" in its Integration settings in the Twilio Console (each number then uses its own "A message comes in" URL, and we set only this one\'s), or connect with configureWebhook: "service" to point the whole service at us',
   },
+  TWILIO_NUMBER_GONE: {
+    message:
+      '+358401234567 is no longer on this Twilio account; connect it again (or another number)',
+  },
   PAYLOAD_TOO_LARGE: { message: 'Request body is too large' },
   HEADERS_TOO_LARGE: { message: 'Request line or headers are too large' },
   UNSUPPORTED_MEDIA_TYPE: { message: 'Unsupported body encoding' },

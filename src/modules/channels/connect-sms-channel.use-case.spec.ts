@@ -2,7 +2,7 @@ import type {
   TwilioIncomingNumber,
   TwilioMessagingServicePool,
 } from '../twilio-sms/api/twilio-rest.adapter';
-import { inboundWebhookOf } from './connect-sms-channel.use-case';
+import { inboundWebhookOf } from './inbound-route';
 
 const NUMBER: TwilioIncomingNumber = {
   sid: `PN${'1'.repeat(32)}`,

@@ -21,11 +21,23 @@ import {
   TwilioMessagingServicePool,
   TwilioRestAdapter,
 } from '../twilio-sms/api/twilio-rest.adapter';
-import { ConfigureWebhook, ConnectSmsChannelDto } from './dto/sms-channel.dto';
-import { InboundWebhookOn, SmsChannel } from './sms-channel.entity';
+import { ConnectSmsChannelDto } from './dto/sms-channel.dto';
+import {
+  assertMayConfigure,
+  InboundWebhook,
+  inboundRouteOf,
+  inboundWebhookOf,
+} from './inbound-route';
+import { SmsChannelTokens } from './sms-channel-tokens';
+import { SmsChannel } from './sms-channel.entity';
 import { authTokenAad, SmsChannelsService } from './sms-channels.service';
 
 const UNIQUE_VIOLATION = '23505';
+
+const healthInboundOf = (route: ReturnType<typeof inboundRouteOf>): Partial<SmsChannel> => ({
+  healthInbound: route.inbound,
+  healthInboundUrl: route.inboundUrl,
+});
 
 /** How a failed Twilio call reads to the customer (messages fixed by the contract). */
 export function probeFailure(error: TwilioApiError): DomainError {
@@ -63,56 +75,6 @@ interface ProbeResult {
   pool: TwilioMessagingServicePool | null;
 }
 
-/** The inbound URL Twilio uses for a number, where it is set, and what it holds now. */
-export interface InboundWebhook {
-  on: InboundWebhookOn;
-  url: string | null;
-  method: string | null;
-}
-
-/**
- * Where Twilio reads the inbound URL of a number, as its routing rule says: a number in a service
- * that does not defer to its numbers (`use_inbound_webhook_on_number: false`) gets its messages
- * posted to the service's URL, and its own SmsUrl is ignored; otherwise the number's SmsUrl.
- */
-export function inboundWebhookOf(
-  number: TwilioIncomingNumber,
-  pool: TwilioMessagingServicePool | null,
-): InboundWebhook {
-  if (pool && !pool.service.useInboundWebhookOnNumber) {
-    return {
-      on: 'service',
-      url: pool.service.inboundRequestUrl,
-      method: pool.service.inboundMethod,
-    };
-  }
-  return { on: 'number', url: number.smsUrl, method: number.smsMethod };
-}
-
-/**
- * A service that already sends other numbers' messages somewhere else is not taken over unless
- * the customer says so (`configureWebhook: 'service'`): pointing it at us would take those
- * numbers' messages away from wherever they go now.
- */
-function assertMayConfigure(
-  inbound: InboundWebhook,
-  pool: TwilioMessagingServicePool | null,
-  number: TwilioIncomingNumber,
-  webhookUrl: string,
-  configureWebhook: ConfigureWebhook | undefined,
-): void {
-  if (configureWebhook !== true || inbound.on !== 'service' || !pool) return;
-  if (!inbound.url || inbound.url === webhookUrl) return;
-  const others = pool.phoneNumberSids.filter((sid) => sid !== number.sid).length;
-  if (others === 0) return;
-  throw new DomainError(
-    'MESSAGING_SERVICE_IN_USE',
-    `The Messaging Service "${pool.service.friendlyName}" sends the inbound messages of ${others} other number${others === 1 ? '' : 's'} to ${inbound.url}; ` +
-      `set "Incoming Messages" to "Defer to sender's webhook" in its Integration settings in the Twilio Console (each number then uses its own "A message comes in" URL, and we set only this one's), ` +
-      `or connect with configureWebhook: "service" to point the whole service at us`,
-  );
-}
-
 @Injectable()
 export class ConnectSmsChannelUseCase {
   private readonly logger = new Logger(ConnectSmsChannelUseCase.name);
@@ -123,6 +85,7 @@ export class ConnectSmsChannelUseCase {
     private readonly channels: SmsChannelsService,
     private readonly twilio: TwilioRestAdapter,
     private readonly cipher: CredentialCipher,
+    private readonly tokens: SmsChannelTokens,
   ) {}
 
   async execute(
@@ -275,6 +238,13 @@ export class ConnectSmsChannelUseCase {
           webhookPreviousUrl: previous.url,
           webhookPreviousMethod: previous.method,
           webhookPointsToUs: pointsToUs,
+          // A reconnect replaces every token, a pending one too; the probe was a check.
+          pendingAuthTokenEncrypted: null,
+          healthCheckedAt: new Date(),
+          healthCredentials: 'valid',
+          healthNumber: 'present',
+          ...healthInboundOf(inboundRouteOf(inbound.url, webhookUrl)),
+          healthReportedProblem: null,
           connectedAt: new Date(),
           lastError: null,
           lastErrorAt: null,
@@ -290,12 +260,20 @@ export class ConnectSmsChannelUseCase {
             },
           );
           pointedAtUs = true;
-          await repository.update({ id }, { webhookPointsToUs: url === webhookUrl });
+          await repository.update(
+            { id },
+            {
+              webhookPointsToUs: url === webhookUrl,
+              ...healthInboundOf(inboundRouteOf(url, webhookUrl)),
+            },
+          );
         }
         return repository.findOneByOrFail({ id });
       });
       // After the commit: a webhook meanwhile may have cached "no channel" for the number.
       this.channels.forget(channel);
+      // Replies held while Twilio rejected the old token go out with the new one.
+      await this.tokens.releaseHeldReplies(channel.id);
       return channel;
     } catch (error) {
       // The commit failed after Twilio was changed: put the customer's setting back.

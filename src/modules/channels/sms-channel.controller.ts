@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Put } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiNoContentResponse,
@@ -11,9 +11,12 @@ import { ApiDashboardErrors, JSON_BODY_ERRORS } from '../../common/errors/api-er
 import { ChatbotsService } from '../agent/chatbots.service';
 import { UuidParam } from '../agent/uuid-param.pipe';
 import { Organization } from '../organizations/organization.entity';
+import { AuthTokenRotationUseCase } from './auth-token-rotation.use-case';
+import { ChannelHealthService } from './channel-health.service';
 import { ConnectSmsChannelUseCase } from './connect-sms-channel.use-case';
 import { DisconnectSmsChannelUseCase } from './disconnect-sms-channel.use-case';
-import { ConnectSmsChannelDto, SmsChannelStatus } from './dto/sms-channel.dto';
+import { ConnectSmsChannelDto, RotateAuthTokenDto, SmsChannelStatus } from './dto/sms-channel.dto';
+import { RepairSmsWebhookUseCase } from './repair-sms-webhook.use-case';
 import { SmsChannelsService } from './sms-channels.service';
 
 @ApiTags('sms channel')
@@ -25,6 +28,9 @@ export class SmsChannelController {
     private readonly disconnectChannel: DisconnectSmsChannelUseCase,
     private readonly channels: SmsChannelsService,
     private readonly chatbots: ChatbotsService,
+    private readonly health: ChannelHealthService,
+    private readonly rotation: AuthTokenRotationUseCase,
+    private readonly repair: RepairSmsWebhookUseCase,
   ) {}
 
   @Put()
@@ -66,7 +72,8 @@ export class SmsChannelController {
   @ApiOperation({
     summary: "The SMS channel's status",
     description:
-      '`connected: false` and nulls when not connected. `lastError` is the reason of the latest failed delivery (the Twilio error code and a readable message).',
+      '`connected: false` and nulls when not connected. `lastError` is the reason of the latest failed delivery (the Twilio error code and a readable message). ' +
+      '`health` is what Twilio said when last asked: the credentials, whether the number is still on the account, and where its incoming messages go. Twilio is asked at most once a minute per channel (the answer is shared by every instance); a slow or unreachable Twilio never slows this call down: it then answers the last check, or `unknown`.',
   })
   @ApiOkResponse({ type: SmsChannelStatus })
   @ApiDashboardErrors('VALIDATION_FAILED', 'NOT_FOUND')
@@ -75,10 +82,84 @@ export class SmsChannelController {
     @Param('chatbotId', UuidParam('chatbotId')) chatbotId: string,
   ): Promise<SmsChannelStatus> {
     await this.chatbots.get(org.id, chatbotId);
+    const channel = await this.channels.findForChatbot(org.id, chatbotId);
     return SmsChannelStatus.of(
-      await this.channels.findForChatbot(org.id, chatbotId),
+      channel,
+      this.channels.webhookUrl,
+      channel && (await this.health.current(channel)),
+    );
+  }
+
+  @Post('webhook')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: "Point the number's incoming messages at us again",
+    description:
+      'Sets the inbound URL Twilio reads for the number to `webhookUrl` (HTTP POST) in the customer\'s Twilio account — the number\'s "A message comes in" URL, or its Messaging Service\'s Incoming Messages URL when the service does not defer to its numbers — then checks the channel afresh and answers its status. For when `health.inbound` is `elsewhere` or `unset`. A number no longer on the account answers 409 `TWILIO_NUMBER_GONE`; a service that sends other numbers\' messages elsewhere is not taken over (409 `MESSAGING_SERVICE_IN_USE`: connect again with `configureWebhook: "service"` to take it over).',
+  })
+  @ApiOkResponse({ type: SmsChannelStatus, description: 'Repaired; the fresh status' })
+  @ApiDashboardErrors(
+    'VALIDATION_FAILED',
+    'NOT_FOUND',
+    'TWILIO_NUMBER_GONE',
+    'MESSAGING_SERVICE_IN_USE',
+    'TWILIO_CREDENTIALS_REJECTED',
+    'TWILIO_REQUEST_REJECTED',
+    'TWILIO_UNREACHABLE',
+  )
+  async repairWebhook(
+    @CurrentOrganization() org: Organization,
+    @Param('chatbotId', UuidParam('chatbotId')) chatbotId: string,
+  ): Promise<SmsChannelStatus> {
+    return SmsChannelStatus.of(
+      await this.repair.execute(org.id, chatbotId),
       this.channels.webhookUrl,
     );
+  }
+
+  @Post('auth-token')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Give us the new Auth Token while rotating it in Twilio',
+    description:
+      'Between creating a secondary Auth Token in Twilio and promoting it: the token is probed against Twilio first (422 `TWILIO_CREDENTIALS_REJECTED` if Twilio refuses it, nothing stored), then stored encrypted beside the current one. Webhooks signed by either are accepted; the first webhook signed by the new one (Twilio signs with the primary, so: after the promotion), or the first REST call the old one fails, makes the new one the only one and erases the old. Never returned.',
+  })
+  @ApiOkResponse({
+    type: SmsChannelStatus,
+    description: 'Stored beside the current one (`authTokenPending: true`), or already promoted',
+  })
+  @ApiDashboardErrors(
+    ...JSON_BODY_ERRORS,
+    'NOT_FOUND',
+    'TWILIO_CREDENTIALS_REJECTED',
+    'TWILIO_REQUEST_REJECTED',
+    'TWILIO_UNREACHABLE',
+  )
+  async rotateAuthToken(
+    @CurrentOrganization() org: Organization,
+    @Param('chatbotId', UuidParam('chatbotId')) chatbotId: string,
+    @Body() dto: RotateAuthTokenDto,
+  ): Promise<SmsChannelStatus> {
+    return SmsChannelStatus.of(
+      await this.rotation.start(org.id, chatbotId, dto.authToken),
+      this.channels.webhookUrl,
+    );
+  }
+
+  @Delete('auth-token')
+  @HttpCode(204)
+  @ApiOperation({
+    summary: 'Cancel a pending Auth Token',
+    description:
+      'Forgets the token given with POST …/auth-token before it took over; the current one stays.',
+  })
+  @ApiNoContentResponse({ description: 'The pending token is erased' })
+  @ApiDashboardErrors('VALIDATION_FAILED', 'NOT_FOUND')
+  async cancelAuthToken(
+    @CurrentOrganization() org: Organization,
+    @Param('chatbotId', UuidParam('chatbotId')) chatbotId: string,
+  ): Promise<void> {
+    await this.rotation.cancel(org.id, chatbotId);
   }
 
   @Delete()

@@ -11,6 +11,11 @@ import {
 import { Chatbot } from '../agent/chatbot.entity';
 
 export type InboundWebhookOn = 'number' | 'service';
+export type CredentialsHealth = 'valid' | 'rejected' | 'unknown';
+/** Whether the number is still on the customer's Twilio account. */
+export type NumberHealth = 'present' | 'gone' | 'unknown';
+/** Where the number's incoming messages go: to our webhook, elsewhere, nowhere. */
+export type InboundHealth = 'ours' | 'elsewhere' | 'unset' | 'unknown';
 
 /**
  * A chatbot's connection to a customer's own Twilio number. The Auth Token is stored only as a
@@ -38,6 +43,13 @@ export class SmsChannel {
 
   @Column({ type: 'text', select: true })
   authTokenEncrypted: string;
+
+  /**
+   * The Auth Token the customer gave us while rotating theirs (auth-token-rotation.use-case.ts):
+   * accepted beside the current one until it is promoted (erasing the old one) or cancelled.
+   */
+  @Column({ type: 'text', nullable: true })
+  pendingAuthTokenEncrypted: string | null;
 
   /** E.164; one number answers for one chatbot in the whole system. */
   @Index('sms_channels_phone_number_key', { unique: true })
@@ -107,6 +119,30 @@ export class SmsChannel {
 
   @Column({ type: 'timestamptz', nullable: true })
   lastErrorAt: Date | null;
+
+  /** The last live check (channel-health.service.ts); 'unknown' until one answered. */
+  @Column({ type: 'timestamptz', nullable: true })
+  healthCheckedAt: Date | null;
+
+  /** When an instance last began a check: at most one check per channel per minute. */
+  @Column({ type: 'timestamptz', nullable: true })
+  healthClaimedAt: Date | null;
+
+  @Column({ type: 'text', default: 'unknown' })
+  healthCredentials: CredentialsHealth;
+
+  @Column({ type: 'text', default: 'unknown' })
+  healthNumber: NumberHealth;
+
+  @Column({ type: 'text', default: 'unknown' })
+  healthInbound: InboundHealth;
+
+  @Column({ type: 'text', nullable: true })
+  healthInboundUrl: string | null;
+
+  /** The bad health last reported to Sentry (null: healthy), so each change is reported once. */
+  @Column({ type: 'text', nullable: true })
+  healthReportedProblem: string | null;
 
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;

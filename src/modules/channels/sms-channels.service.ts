@@ -33,7 +33,9 @@ const CHANNEL_BY_NUMBER: PreparedStatement = {
   name: 'sms-channel-by-number',
   text: `SELECT id, organization_id AS "organizationId", chatbot_id AS "chatbotId",
       account_sid AS "accountSid", phone_number AS "phoneNumber",
-      auth_token_encrypted AS "authTokenEncrypted", messaging_service_sid AS "messagingServiceSid"
+      auth_token_encrypted AS "authTokenEncrypted",
+      pending_auth_token_encrypted AS "pendingAuthTokenEncrypted",
+      messaging_service_sid AS "messagingServiceSid"
     FROM sms_channels WHERE phone_number = $1`,
 };
 
@@ -47,6 +49,7 @@ export type WebhookChannel = Pick<
   | 'phoneNumber'
   | 'authTokenEncrypted'
   | 'messagingServiceSid'
+  | 'pendingAuthTokenEncrypted'
 >;
 
 /** The channel that owns a number (null: none), as read from the database at `readAt`. */

@@ -9,6 +9,7 @@ export interface EncryptedColumn {
 
 export const ENCRYPTED_COLUMNS: EncryptedColumn[] = [
   { table: 'sms_channels', column: 'auth_token_encrypted' },
+  { table: 'sms_channels', column: 'pending_auth_token_encrypted' },
 ];
 
 /** Associated data that binds a ciphertext to its table, row and column. */

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { StoredHealth, storedHealthOf } from '../sms-channel-health.store';
 import type { InboundWebhookOn, SmsChannel } from '../sms-channel.entity';
 
 /** `true`: set the inbound URL Twilio reads; `'service'`: also take over a shared service's. */
@@ -82,6 +83,57 @@ export class SmsChannelMessagingService {
   usA2pRegistered: boolean;
 }
 
+/** The customer's new Auth Token, while rotating it in Twilio (Secondary → Promote). */
+export class RotateAuthTokenDto {
+  @ApiProperty({
+    example: 'fedcba9876543210fedcba9876543210',
+    description:
+      'The new (secondary) Auth Token, 32 characters; probed against Twilio first, stored encrypted beside the current one, never returned',
+    writeOnly: true,
+  })
+  @IsString()
+  @Matches(/^[0-9A-Za-z]{32}$/, { message: 'authToken must be 32 letters or digits' })
+  authToken: string;
+}
+
+export class SmsChannelHealth {
+  @ApiProperty({
+    nullable: true,
+    type: Date,
+    example: '2026-11-25T14:03:07.123Z',
+    description: 'When Twilio was last asked (at most once a minute per channel); null: never',
+  })
+  checkedAt: Date | null;
+  @ApiProperty({
+    enum: ['valid', 'rejected', 'unknown'],
+    example: 'valid',
+    description:
+      'Whether Twilio accepts the stored Auth Token; rejected: it was rotated or revoked in Twilio (give us the new one: POST …/channels/sms/auth-token); unknown: Twilio did not answer',
+  })
+  credentials: 'valid' | 'rejected' | 'unknown';
+  @ApiProperty({
+    enum: ['present', 'gone', 'unknown'],
+    example: 'present',
+    description: 'Whether the number is still on the Twilio account (gone: released or moved)',
+  })
+  number: 'present' | 'gone' | 'unknown';
+  @ApiProperty({
+    enum: ['ours', 'elsewhere', 'unset', 'unknown'],
+    example: 'ours',
+    description:
+      "Where the number's incoming messages go (the URL Twilio reads: the number's, or its Messaging Service's when the service does not defer to its numbers): ours (webhookUrl), elsewhere (inboundUrl), unset (nowhere); POST …/channels/sms/webhook points it at us again",
+  })
+  inbound: 'ours' | 'elsewhere' | 'unset' | 'unknown';
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: 'https://app.example.com/api/webhooks/twilio/sms',
+    description:
+      "The incoming-message URL Twilio uses for the number (the number's or its service's); null when unset or unknown",
+  })
+  inboundUrl: string | null;
+}
+
 export class SmsChannelStatus {
   @ApiProperty({ example: true }) connected: boolean;
   @ApiProperty({ example: 'AC0123456789abcdef0123456789abcdef', nullable: true, type: String })
@@ -115,8 +167,21 @@ export class SmsChannelStatus {
       'The Messaging Service holding the number (A2P 10DLC), as found at connect; replies are sent through it and opt-outs apply to the whole service. null: none',
   })
   messagingService: SmsChannelMessagingService | null;
+  @ApiProperty({
+    example: false,
+    description:
+      'A new Auth Token was given (POST …/auth-token) and waits beside the current one until Twilio signs with it',
+  })
+  authTokenPending: boolean;
+  @ApiProperty({ type: SmsChannelHealth, nullable: true, description: 'null when not connected' })
+  health: SmsChannelHealth | null;
 
-  static of(channel: SmsChannel | null, webhookUrl: string): SmsChannelStatus {
+  static of(
+    channel: SmsChannel | null,
+    webhookUrl: string,
+    health: StoredHealth | null = channel && storedHealthOf(channel),
+  ): SmsChannelStatus {
+    const inboundKnown = health && health.inbound !== 'unknown';
     return {
       connected: Boolean(channel),
       accountSid: channel?.accountSid ?? null,
@@ -128,7 +193,11 @@ export class SmsChannelStatus {
       lastOutboundAt: channel?.lastOutboundAt ?? null,
       lastError: channel?.lastError ?? null,
       trialAccount: channel?.accountType === 'Trial',
-      webhookConfigured: channel?.webhookPointsToUs ?? null,
+      webhookConfigured: inboundKnown
+        ? health.inbound === 'ours'
+        : (channel?.webhookPointsToUs ?? null),
+      authTokenPending: Boolean(channel?.pendingAuthTokenEncrypted),
+      health: channel && health,
       messagingService: channel?.messagingServiceSid
         ? {
             sid: channel.messagingServiceSid,

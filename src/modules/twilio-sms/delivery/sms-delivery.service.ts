@@ -17,6 +17,8 @@ import { DataSource } from 'typeorm';
 import { MetricsService } from '../../../common/metrics/metrics.service';
 import { PreparedStatement, PreparedStatements } from '../../../database/prepared-statements';
 import { JobInfo } from '../../../queue/job-queue';
+import { ChannelHealthService } from '../../channels/channel-health.service';
+import { HELD_FOR_CREDENTIALS, SmsChannelTokens } from '../../channels/sms-channel-tokens';
 import { SmsChannelsService } from '../../channels/sms-channels.service';
 import { DELIVERY_RANK } from '../../inbox/message.entity';
 import {
@@ -46,6 +48,7 @@ interface OutboundRow {
   phone_number: string | null;
   auth_token_encrypted: string | null;
   messaging_service_sid: string | null;
+  pending_auth_token_encrypted: string | null;
 }
 
 const LOAD_OUTBOUND: PreparedStatement = {
@@ -53,7 +56,8 @@ const LOAD_OUTBOUND: PreparedStatement = {
   text: `SELECT m.id, m.body, m.twilio_sid, m.delivery_rank, m.send_attempted_at, c.customer_number,
       ${optedOutSql(channelOptOutSenderSql('s'), 'c.customer_number')} AS opted_out,
       s.id AS channel_id, c.chatbot_id,
-      s.account_sid, s.phone_number, s.auth_token_encrypted, s.messaging_service_sid
+      s.account_sid, s.phone_number, s.auth_token_encrypted, s.messaging_service_sid,
+      s.pending_auth_token_encrypted
     FROM messages m JOIN conversations c ON c.id = m.conversation_id
       LEFT JOIN sms_channels s ON s.id = c.channel_id
     WHERE m.id = $1 AND m.direction = 'outbound'`,
@@ -95,6 +99,9 @@ const MARK_SENT: PreparedStatement = {
     SELECT EXISTS (SELECT 1 FROM sent) AS stored`,
 };
 
+/** Twilio's "From is not a number of this account" (21606) and "invalid From" (21212). */
+const FROM_NOT_ON_ACCOUNT = [21606, 21212];
+
 /** Twilio holds two messages for one row of ours: the customer got the text twice. */
 export class DuplicateSendError extends Error {
   constructor(keptSid: string, extraSid: string) {
@@ -117,6 +124,8 @@ export class SmsDeliveryService {
     private readonly reporter: SmsErrorReporter,
     private readonly optOuts: SmsOptOutStore,
     private readonly metrics: MetricsService,
+    private readonly tokens: SmsChannelTokens,
+    private readonly health: ChannelHealthService,
   ) {}
 
   async deliver(messageId: string, job: JobInfo): Promise<void> {
@@ -134,9 +143,9 @@ export class SmsDeliveryService {
       phoneNumber: message.phone_number as string,
       authTokenEncrypted: message.auth_token_encrypted as string,
       messagingServiceSid: message.messaging_service_sid,
+      pendingAuthTokenEncrypted: message.pending_auth_token_encrypted,
     };
 
-    const credentials = this.channels.credentials(channel);
     const sms: OutboundSms = {
       to: message.customer_number,
       from: channel.phoneNumber,
@@ -150,24 +159,28 @@ export class SmsDeliveryService {
         ? await this.dataSource.query<{ ms: number }[]>(SINCE_ATTEMPT, [messageId])
         : [];
       if (attempt) {
-        const existing = await this.twilio.findSentMessage(
-          credentials,
-          sms,
-          { ms: attempt.ms, measuredAt },
-          async (sids) =>
-            new Set(
-              (
-                await this.dataSource.query(
-                  `SELECT twilio_sid FROM messages WHERE twilio_sid = ANY($1) AND id <> $2`,
-                  [sids, messageId],
-                )
-              ).map((row: { twilio_sid: string }) => row.twilio_sid),
-            ),
+        const existing = await this.tokens.call(channel, (credentials) =>
+          this.twilio.findSentMessage(
+            credentials,
+            sms,
+            { ms: attempt.ms, measuredAt },
+            async (sids) =>
+              new Set(
+                (
+                  await this.dataSource.query(
+                    `SELECT twilio_sid FROM messages WHERE twilio_sid = ANY($1) AND id <> $2`,
+                    [sids, messageId],
+                  )
+                ).map((row: { twilio_sid: string }) => row.twilio_sid),
+              ),
+          ),
         );
         if (existing) return await this.markSent(messageId, channel.id, existing, context);
       }
       await this.statements.query(MARK_ATTEMPTED, [messageId, DELIVERY_RANK.sending]);
-      const created = await this.twilio.createMessage(credentials, sms);
+      const created = await this.tokens.call(channel, (credentials) =>
+        this.twilio.createMessage(credentials, sms),
+      );
       this.metrics.messageAccepted(job);
       this.logger.log({ messageId, twilioSid: created.sid }, 'SMS accepted by Twilio');
       await this.markSent(messageId, channel.id, created, context);
@@ -179,6 +192,23 @@ export class SmsDeliveryService {
           `UPDATE messages SET send_attempted_at = NULL WHERE id = $1 AND twilio_sid IS NULL`,
           [messageId],
         );
+      }
+      if (error.isAuthenticationFailure) {
+        // The token was rotated or revoked in Twilio: keep the reply for when the customer gives
+        // us the new one (SmsChannelTokens sends held replies again), and say so at once.
+        await this.statements.query(HELD_FOR_CREDENTIALS, [
+          messageId,
+          DELIVERY_RANK.pending,
+          'Waiting: Twilio rejects the stored Auth Token; it is sent once the channel has a valid one',
+        ]);
+        await this.health.noteCredentialsRejected({
+          id: channel.id,
+          chatbotId: message.chatbot_id,
+        });
+        return;
+      }
+      if (error.code !== null && FROM_NOT_ON_ACCOUNT.includes(error.code)) {
+        await this.health.noteNumberGone({ id: channel.id, chatbotId: message.chatbot_id });
       }
       const lastAttempt = job.retryCount >= job.retryLimit;
       if (error.transient && !lastAttempt) throw error;

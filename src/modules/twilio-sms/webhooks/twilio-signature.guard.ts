@@ -14,7 +14,7 @@ import { MetricsService } from '../../../common/metrics/metrics.service';
 import { APP_CONFIG, AppConfig } from '../../../config/app-config';
 import { SmsChannelsService, WebhookChannel } from '../../channels/sms-channels.service';
 import { DecryptionError } from '../../crypto/credential-cipher';
-import type { TwilioCredentials } from '../api/twilio-rest.adapter';
+import { SmsChannelTokens } from '../../channels/sms-channel-tokens';
 import { SmsErrorReporter } from '../sms-error-reporter';
 import { WebhookFailureLimiter } from './webhook-failure-limiter';
 
@@ -50,14 +50,15 @@ const REFUSALS = {
 type Refusal = keyof typeof REFUSALS;
 
 type Verdict =
-  | { signed: true }
+  | { signed: true; by: 'current' | 'pending' }
   | { signed: false; reason: Refusal }
   | { signed: false; undecryptable: DecryptionError };
 
 /**
- * Verifies X-Twilio-Signature with the Auth Token of the channel that owns the number, on the
- * public URL (PUBLIC_BASE_URL + path, never the Host header a proxy rewrote) and the raw form
- * parameters, through the twilio SDK (constant-time comparison). Anything else is a 403 with
+ * Verifies X-Twilio-Signature with the Auth Token of the channel that owns the number (or the new
+ * one the customer gave us while rotating it: SmsChannelTokens promotes it on the first request
+ * it signs), on the public URL (PUBLIC_BASE_URL + path, never the Host header a proxy rewrote)
+ * and the raw form parameters, through the twilio SDK (constant-time comparison). Anything else is a 403 with
  * nothing stored (503 when the channel's token cannot be decrypted: our fault, not the caller's);
  * a correctly signed request is never refused for rate reasons.
  *
@@ -75,6 +76,7 @@ export class TwilioSignatureGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly channels: SmsChannelsService,
+    private readonly tokens: SmsChannelTokens,
     private readonly failures: WebhookFailureLimiter,
     private readonly reporter: SmsErrorReporter,
     private readonly metrics: MetricsService,
@@ -115,7 +117,13 @@ export class TwilioSignatureGuard implements CanActivate {
     const started = Date.now();
     let lookup = await this.channels.lookupForWebhook(number);
     let verdict = this.check(lookup.channel, signature, url, params);
-    if (verdict.signed && rowRead === 'current') {
+    if (verdict.signed && verdict.by === 'pending') {
+      // The customer promoted the token they gave us: Twilio signs with it now, and the old one
+      // no longer works anywhere. Promote it here too, then go on with the row as it now is.
+      await this.tokens.promote(lookup.channel as WebhookChannel);
+      lookup = await this.channels.readForWebhook(number);
+      verdict = this.check(lookup.channel, signature, url, params);
+    } else if (verdict.signed && rowRead === 'current') {
       lookup = await this.channels.readForWebhook(number);
       verdict = this.check(lookup.channel, signature, url, params);
     } else if (!verdict.signed && lookup.channel && lookup.readAt < started) {
@@ -153,16 +161,15 @@ export class TwilioSignatureGuard implements CanActivate {
   ): Verdict {
     if (!channel || channel.accountSid !== params.AccountSid)
       return { signed: false, reason: 'no_channel' };
-    let credentials: TwilioCredentials;
     try {
-      credentials = this.channels.credentials(channel);
+      const by = this.tokens.whichSigns(channel, (credentials) =>
+        twilio.validateRequest(credentials.authToken.reveal(), signature, url, params),
+      );
+      return by ? { signed: true, by } : { signed: false, reason: 'signature_mismatch' };
     } catch (error) {
       if (error instanceof DecryptionError) return { signed: false, undecryptable: error };
       throw error;
     }
-    return twilio.validateRequest(credentials.authToken.reveal(), signature, url, params)
-      ? { signed: true }
-      : { signed: false, reason: 'signature_mismatch' };
   }
 
   private refuse(

@@ -1,0 +1,71 @@
+/**
+ * The customer rotates their Auth Token with Twilio's Secondary → Promote flow and gives us the
+ * new token in between: it is probed against Twilio first, then stored encrypted beside the
+ * current one, and both are accepted until the new one takes over (SmsChannelTokens decides when:
+ * the first webhook it signs, or the first REST call the old one fails). Cancelling forgets it.
+ */
+import { Injectable, Logger } from '@nestjs/common';
+import { DomainError, notFound } from '../../common/errors/domain-error';
+import { ChatbotsService } from '../agent/chatbots.service';
+import { Secret } from '../crypto/secret';
+import { TwilioApiError } from '../twilio-sms/api/twilio-api.error';
+import { TwilioRestAdapter } from '../twilio-sms/api/twilio-rest.adapter';
+import { ChannelHealthService } from './channel-health.service';
+import { probeFailure } from './connect-sms-channel.use-case';
+import { SmsChannel } from './sms-channel.entity';
+import { SmsChannelTokens } from './sms-channel-tokens';
+import { SmsChannelsService } from './sms-channels.service';
+
+@Injectable()
+export class AuthTokenRotationUseCase {
+  private readonly logger = new Logger(AuthTokenRotationUseCase.name);
+
+  constructor(
+    private readonly chatbots: ChatbotsService,
+    private readonly channels: SmsChannelsService,
+    private readonly tokens: SmsChannelTokens,
+    private readonly health: ChannelHealthService,
+    private readonly twilio: TwilioRestAdapter,
+  ) {}
+
+  /** Stores the new token beside the current one; answers the channel as it is after a check. */
+  async start(organizationId: string, chatbotId: string, authToken: string): Promise<SmsChannel> {
+    const channel = await this.connectedChannel(organizationId, chatbotId);
+    // The token we already use: nothing to rotate (it would wait beside itself forever).
+    if (this.channels.credentials(channel).authToken.reveal() === authToken) return channel;
+    const token = new Secret(authToken);
+    try {
+      await this.twilio.fetchAccount({ accountSid: channel.accountSid, authToken: token });
+    } catch (error) {
+      if (error instanceof TwilioApiError) throw probeFailure(error);
+      throw error;
+    }
+    if (!(await this.tokens.storePending(channel, token))) throw notFound('SMS channel');
+    this.logger.log(
+      { channelId: channel.id, chatbotId },
+      'new Auth Token stored beside the current one',
+    );
+    // A check right away: if Twilio already rejects the old token (promoted before telling us),
+    // the new one takes over now, and the replies held meanwhile go out.
+    const stored = await this.connectedChannel(organizationId, chatbotId);
+    await this.health.check(stored).catch((error: unknown) => {
+      this.logger.warn({ err: error, channelId: channel.id }, 'channel health check failed');
+    });
+    return this.connectedChannel(organizationId, chatbotId);
+  }
+
+  async cancel(organizationId: string, chatbotId: string): Promise<void> {
+    const channel = await this.connectedChannel(organizationId, chatbotId);
+    if (!(await this.tokens.cancelPending(channel))) {
+      throw new DomainError('NOT_FOUND', 'No new Auth Token is pending for this channel');
+    }
+    this.logger.log({ channelId: channel.id, chatbotId }, 'pending Auth Token cancelled');
+  }
+
+  private async connectedChannel(organizationId: string, chatbotId: string): Promise<SmsChannel> {
+    await this.chatbots.get(organizationId, chatbotId);
+    const channel = await this.channels.findForChatbot(organizationId, chatbotId);
+    if (!channel) throw notFound('SMS channel');
+    return channel;
+  }
+}

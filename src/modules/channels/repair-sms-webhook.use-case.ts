@@ -1,0 +1,96 @@
+/**
+ * Repair: points the number's incoming messages at our webhook again (after the customer or
+ * another tool re-pointed it) where Twilio reads them — the number's SmsUrl, or its Messaging
+ * Service's inbound URL when the service does not defer to its numbers (a service that sends
+ * other numbers' messages elsewhere is not taken over: 409 MESSAGING_SERVICE_IN_USE, as at
+ * connect) — then checks the channel afresh. A number no longer on the account
+ * cannot be repaired here (409 TWILIO_NUMBER_GONE: connect the number again, or another one).
+ */
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { DomainError, notFound } from '../../common/errors/domain-error';
+import { ChatbotsService } from '../agent/chatbots.service';
+import { TwilioApiError } from '../twilio-sms/api/twilio-api.error';
+import { TwilioRestAdapter } from '../twilio-sms/api/twilio-rest.adapter';
+import { ChannelHealthService } from './channel-health.service';
+import { probeFailure } from './connect-sms-channel.use-case';
+import { assertMayConfigure, inboundWebhookOf } from './inbound-route';
+import { SmsChannel } from './sms-channel.entity';
+import { SmsChannelTokens } from './sms-channel-tokens';
+import { SmsChannelsService } from './sms-channels.service';
+
+const NOT_FOUND_CODE = 20404;
+
+@Injectable()
+export class RepairSmsWebhookUseCase {
+  private readonly logger = new Logger(RepairSmsWebhookUseCase.name);
+
+  constructor(
+    @InjectRepository(SmsChannel) private readonly repository: Repository<SmsChannel>,
+    private readonly chatbots: ChatbotsService,
+    private readonly channels: SmsChannelsService,
+    private readonly tokens: SmsChannelTokens,
+    private readonly health: ChannelHealthService,
+    private readonly twilio: TwilioRestAdapter,
+  ) {}
+
+  async execute(organizationId: string, chatbotId: string): Promise<SmsChannel> {
+    await this.chatbots.get(organizationId, chatbotId);
+    const channel = await this.channels.findForChatbot(organizationId, chatbotId);
+    if (!channel) throw notFound('SMS channel');
+    let on: 'number' | 'service';
+    try {
+      on = await this.pointInboundAtUs(channel);
+    } catch (error) {
+      if (!(error instanceof TwilioApiError)) throw error;
+      if (error.code === NOT_FOUND_CODE) {
+        await this.health.noteNumberGone(channel);
+        throw new DomainError(
+          'TWILIO_NUMBER_GONE',
+          `${channel.phoneNumber} is no longer on this Twilio account; connect it again (or another number)`,
+          undefined,
+          { cause: error },
+        );
+      }
+      if (error.isAuthenticationFailure) await this.health.noteCredentialsRejected(channel);
+      throw probeFailure(error);
+    }
+    // Ours now, so disconnect clears it again.
+    await this.repository.update(
+      { id: channel.id },
+      { webhookConfiguredByUs: true, webhookConfiguredOn: on },
+    );
+    this.logger.log({ channelId: channel.id, chatbotId }, "number's webhook pointed at us again");
+    const current = await this.channels.findForChatbot(organizationId, chatbotId);
+    if (!current) throw notFound('SMS channel');
+    await this.health.check(current);
+    return (await this.channels.findForChatbot(organizationId, chatbotId)) ?? current;
+  }
+
+  /** Sets the inbound URL Twilio reads for the number (inboundWebhookOf); answers where. */
+  private async pointInboundAtUs(channel: SmsChannel): Promise<'number' | 'service'> {
+    const webhookUrl = this.channels.webhookUrl;
+    return this.tokens.call(channel, async (credentials) => {
+      const number = await this.twilio.fetchIncomingNumber(credentials, channel.phoneNumberSid);
+      const serviceSid = channel.messagingServiceSid;
+      const pool = serviceSid
+        ? await this.twilio.fetchMessagingService(credentials, serviceSid)
+        : null;
+      const holding = pool?.phoneNumberSids.includes(number.sid) ? pool : null;
+      const inbound = inboundWebhookOf(number, holding);
+      assertMayConfigure(inbound, holding, number, webhookUrl, true);
+      if (inbound.on === 'service' && holding) {
+        await this.twilio.updateServiceInboundUrl(
+          credentials,
+          holding.service.sid,
+          webhookUrl,
+          'POST',
+        );
+      } else {
+        await this.twilio.updateSmsUrl(credentials, number.sid, webhookUrl);
+      }
+      return inbound.on;
+    });
+  }
+}
