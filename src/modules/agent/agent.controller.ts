@@ -7,7 +7,7 @@ import { AgentErrorInterceptor } from './agent-error.interceptor';
 import { AgentService } from './agent.service';
 import { ChatbotsService } from './chatbots.service';
 import { AgentReplyDto, AgentReplyResponse } from './dto/agent-reply.dto';
-import { UuidParam } from './uuid-param.pipe';
+import { UuidParam } from '../../common/validation/uuid-param.pipe';
 
 @ApiTags('agent')
 @ApiBearerAuth()

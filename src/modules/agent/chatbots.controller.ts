@@ -11,7 +11,7 @@ import { ApiDashboardErrors, JSON_BODY_ERRORS } from '../../common/errors/api-er
 import { Organization } from '../organizations/organization.entity';
 import { ChatbotsService } from './chatbots.service';
 import { ChatbotResponse, CreateChatbotDto, UpdateChatbotDto } from './dto/chatbot.dto';
-import { UuidParam } from './uuid-param.pipe';
+import { UuidParam } from '../../common/validation/uuid-param.pipe';
 
 @ApiTags('chatbots')
 @ApiBearerAuth()

@@ -9,7 +9,7 @@ import {
 import { CurrentOrganization } from '../../common/auth/auth.decorators';
 import { ApiDashboardErrors, JSON_BODY_ERRORS } from '../../common/errors/api-errors.decorator';
 import { ChatbotsService } from '../agent/chatbots.service';
-import { UuidParam } from '../agent/uuid-param.pipe';
+import { UuidParam } from '../../common/validation/uuid-param.pipe';
 import { Organization } from '../organizations/organization.entity';
 import { ConnectSmsChannelUseCase } from './connect-sms-channel.use-case';
 import { DisconnectSmsChannelUseCase } from './disconnect-sms-channel.use-case';

@@ -10,7 +10,7 @@ import type { Request } from 'express';
 import { CurrentOrganization } from '../../common/auth/auth.decorators';
 import { requestTrace } from '../../common/logging/request-id';
 import { ApiDashboardErrors, JSON_BODY_ERRORS } from '../../common/errors/api-errors.decorator';
-import { UuidParam } from '../agent/uuid-param.pipe';
+import { UuidParam } from '../../common/validation/uuid-param.pipe';
 import { Organization } from '../organizations/organization.entity';
 import {
   ConversationDetail,

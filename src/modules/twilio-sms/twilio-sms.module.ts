@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AgentModule } from '../agent/agent.module';
 import { ChannelsModule } from '../channels/channels.module';
-import { InboxModule } from '../inbox/inbox.module';
 import { OptOutsModule } from '../opt-outs/opt-outs.module';
 import { TwilioApiModule } from './api/twilio-api.module';
 import { SmsDeliveryService } from './delivery/sms-delivery.service';
@@ -15,7 +14,7 @@ import { WebhookFailureLimiter } from './webhooks/webhook-failure-limiter';
 
 /** Where an SMS enters (signed webhooks) and where it is answered (reply and delivery workers). */
 @Module({
-  imports: [TwilioApiModule, ChannelsModule, InboxModule, AgentModule, OptOutsModule],
+  imports: [TwilioApiModule, ChannelsModule, AgentModule, OptOutsModule],
   controllers: [TwilioWebhookController],
   providers: [
     TwilioSignatureGuard,

@@ -11,7 +11,7 @@ import { CurrentOrganization } from '../../../common/auth/auth.decorators';
 import { ApiDashboardErrors, JSON_BODY_ERRORS } from '../../../common/errors/api-errors.decorator';
 import { Organization } from '../../organizations/organization.entity';
 import { CreateKnowledgeDocumentDto, KnowledgeDocumentResponse } from '../dto/knowledge.dto';
-import { UuidParam } from '../uuid-param.pipe';
+import { UuidParam } from '../../../common/validation/uuid-param.pipe';
 import { KnowledgeService } from './knowledge.service';
 
 @ApiTags('knowledge')

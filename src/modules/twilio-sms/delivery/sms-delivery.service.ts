@@ -18,7 +18,6 @@ import { MetricsService } from '../../../common/metrics/metrics.service';
 import { PreparedStatement, PreparedStatements } from '../../../database/prepared-statements';
 import { JobInfo } from '../../../queue/job-queue';
 import { SmsChannelsService } from '../../channels/sms-channels.service';
-import { DELIVERY_RANK } from '../../inbox/message.entity';
 import {
   channelOptOutSenderSql,
   optedOutSql,
@@ -28,7 +27,7 @@ import {
 import { TwilioApiError } from '../api/twilio-api.error';
 import { OutboundSms, TwilioMessageRef, TwilioRestAdapter } from '../api/twilio-rest.adapter';
 import { SmsErrorContext, SmsErrorReporter } from '../sms-error-reporter';
-import { RECIPIENT_OPTED_OUT } from '../sms-text';
+import { DELIVERY_RANK, RECIPIENT_OPTED_OUT } from '../../../common/sms';
 
 interface OutboundRow {
   id: string;

@@ -11,6 +11,7 @@ import type { Request } from 'express';
 import twilio from 'twilio';
 import { DomainError, RateLimitedError } from '../../../common/errors/domain-error';
 import { MetricsService } from '../../../common/metrics/metrics.service';
+import { E164 } from '../../../common/sms';
 import { APP_CONFIG, AppConfig } from '../../../config/app-config';
 import { SmsChannelsService, WebhookChannel } from '../../channels/sms-channels.service';
 import { DecryptionError } from '../../crypto/credential-cipher';
@@ -39,7 +40,6 @@ const forbidden = () =>
 
 /** Base64 of an HMAC-SHA1: anything else cannot be Twilio's, and costs no lookup. */
 const SIGNATURE = /^[A-Za-z0-9+/]{27}=$/;
-const E164 = /^\+[1-9]\d{6,14}$/;
 
 /** Why a webhook is refused: the metric's label, and the log line's words. */
 const REFUSALS = {
