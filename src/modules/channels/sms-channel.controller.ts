@@ -8,9 +8,9 @@ import {
 } from '@nestjs/swagger';
 import { CurrentOrganization } from '../../common/auth/auth.decorators';
 import { ApiDashboardErrors, JSON_BODY_ERRORS } from '../../common/errors/api-errors.decorator';
-import { ChatbotsService } from '../agent/chatbots.service';
+import { ChatbotsService } from '../agent';
 import { UuidParam } from '../../common/validation/uuid-param.pipe';
-import { Organization } from '../organizations/organization.entity';
+import { Organization } from '../organizations';
 import { ConnectSmsChannelUseCase } from './connect-sms-channel.use-case';
 import { DisconnectSmsChannelUseCase } from './disconnect-sms-channel.use-case';
 import { ConnectSmsChannelDto, SmsChannelStatus } from './dto/sms-channel.dto';

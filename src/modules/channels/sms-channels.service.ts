@@ -4,10 +4,8 @@ import { Repository } from 'typeorm';
 import { STATUS_CALLBACK_PATH, WEBHOOK_PATH } from '../../common/sms';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { PreparedStatement, PreparedStatements } from '../../database/prepared-statements';
-import { CredentialCipher } from '../crypto/credential-cipher';
-import { associatedDataFor } from '../crypto/encrypted-columns';
-import { Secret } from '../crypto/secret';
-import type { TwilioCredentials } from '../twilio-sms/api/twilio-rest.adapter';
+import { CredentialCipher, associatedDataFor, Secret } from '../crypto';
+import type { TwilioCredentials } from '../twilio-sms';
 import { SmsChannel } from './sms-channel.entity';
 
 /**

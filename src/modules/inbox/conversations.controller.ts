@@ -11,7 +11,7 @@ import { CurrentOrganization } from '../../common/auth/auth.decorators';
 import { requestTrace } from '../../common/logging/request-id';
 import { ApiDashboardErrors, JSON_BODY_ERRORS } from '../../common/errors/api-errors.decorator';
 import { UuidParam } from '../../common/validation/uuid-param.pipe';
-import { Organization } from '../organizations/organization.entity';
+import { Organization } from '../organizations';
 import {
   ConversationDetail,
   ConversationPage,

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
-import { AgentModule } from '../agent/agent.module';
-import { ChannelsModule } from '../channels/channels.module';
-import { OptOutsModule } from '../opt-outs/opt-outs.module';
+import { AgentModule } from '../agent';
+import { ChannelsModule } from '../channels';
+import { OptOutsModule } from '../opt-outs';
 import { TwilioApiModule } from './api/twilio-api.module';
 import { SmsDeliveryService } from './delivery/sms-delivery.service';
 import { UpdateDeliveryStatusUseCase } from './delivery/update-delivery-status.use-case';

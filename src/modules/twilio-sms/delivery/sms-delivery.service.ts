@@ -17,13 +17,8 @@ import { DataSource } from 'typeorm';
 import { MetricsService } from '../../../common/metrics/metrics.service';
 import { PreparedStatement, PreparedStatements } from '../../../database/prepared-statements';
 import { JobInfo } from '../../../queue/job-queue';
-import { SmsChannelsService } from '../../channels/sms-channels.service';
-import {
-  channelOptOutSenderSql,
-  optedOutSql,
-  optOutSender,
-  SmsOptOutStore,
-} from '../../opt-outs/sms-opt-out.store';
+import { SmsChannelsService } from '../../channels';
+import { channelOptOutSenderSql, optedOutSql, optOutSender, SmsOptOutStore } from '../../opt-outs';
 import { TwilioApiError } from '../api/twilio-api.error';
 import { OutboundSms, TwilioMessageRef, TwilioRestAdapter } from '../api/twilio-rest.adapter';
 import { SmsErrorContext, SmsErrorReporter } from '../sms-error-reporter';

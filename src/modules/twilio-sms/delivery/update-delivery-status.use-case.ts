@@ -7,7 +7,7 @@
  */
 import { Injectable } from '@nestjs/common';
 import { PreparedStatement, PreparedStatements } from '../../../database/prepared-statements';
-import { SmsChannelsService, WebhookChannel } from '../../channels/sms-channels.service';
+import { SmsChannelsService, WebhookChannel } from '../../channels';
 import { SmsErrorReporter } from '../sms-error-reporter';
 import { DELIVERY_RANK, describeTwilioErrorCode, MESSAGE_SID } from '../../../common/sms';
 

@@ -8,8 +8,8 @@ import { DomainError } from '../../../common/errors/domain-error';
 import { PreparedStatement, PreparedStatements } from '../../../database/prepared-statements';
 import { insertJobsSql, JobQueue, JobTrace } from '../../../queue/job-queue';
 import { QUEUES } from '../../../queue/queue-names';
-import type { WebhookChannel } from '../../channels/sms-channels.service';
-import { optedOutSql, optOutSender } from '../../opt-outs/sms-opt-out.store';
+import type { WebhookChannel } from '../../channels';
+import { optedOutSql, optOutSender } from '../../opt-outs';
 import {
   classifyKeyword,
   countSegments,

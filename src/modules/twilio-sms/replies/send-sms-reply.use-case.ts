@@ -8,10 +8,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../../../config/app-config';
 import { PreparedStatement, PreparedStatements } from '../../../database/prepared-statements';
 import { JobInfo } from '../../../queue/job-queue';
-import { AgentError } from '../../agent/agent.errors';
-import { AgentService } from '../../agent/agent.service';
-import { ChatbotsService } from '../../agent/chatbots.service';
-import { optedOutSql } from '../../opt-outs/sms-opt-out.store';
+import { AgentError, AgentService, ChatbotsService } from '../../agent';
+import { optedOutSql } from '../../opt-outs';
 import { SmsDeliveryService } from '../delivery/sms-delivery.service';
 import { SmsErrorReporter } from '../sms-error-reporter';
 import {

@@ -13,8 +13,8 @@ import { DomainError, RateLimitedError } from '../../../common/errors/domain-err
 import { MetricsService } from '../../../common/metrics/metrics.service';
 import { E164 } from '../../../common/sms';
 import { APP_CONFIG, AppConfig } from '../../../config/app-config';
-import { SmsChannelsService, WebhookChannel } from '../../channels/sms-channels.service';
-import { DecryptionError } from '../../crypto/credential-cipher';
+import { SmsChannelsService, WebhookChannel } from '../../channels';
+import { DecryptionError } from '../../crypto';
 import type { TwilioCredentials } from '../api/twilio-rest.adapter';
 import { SmsErrorReporter } from '../sms-error-reporter';
 import { WebhookFailureLimiter } from './webhook-failure-limiter';

@@ -14,7 +14,7 @@ import { ApiErrors } from '../../../common/errors/api-errors.decorator';
 import { requestTrace } from '../../../common/logging/request-id';
 import { MetricsService } from '../../../common/metrics/metrics.service';
 import { STATUS_CALLBACK_ROUTE, WEBHOOK_ROUTE } from '../../../common/sms';
-import { STATUS_CALLBACK_MESSAGE_ID } from '../../channels/sms-channels.service';
+import { STATUS_CALLBACK_MESSAGE_ID } from '../../channels';
 import { Public } from '../../../common/auth/auth.decorators';
 import { UpdateDeliveryStatusUseCase } from '../delivery/update-delivery-status.use-case';
 import {
