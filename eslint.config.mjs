@@ -2,6 +2,27 @@ import eslint from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
+// The feature modules (src/modules/<m>/). Each may import src/common, src/config, src/database,
+// src/queue and another module's public index (src/modules/<other>/index.ts, imported as '../<other>'),
+// never a file inside another module. README "Module map" lists what each index offers.
+const MODULES = ['agent', 'channels', 'crypto', 'health', 'inbox', 'opt-outs', 'organizations', 'twilio-sms'];
+const moduleBoundaries = MODULES.map((own) => ({
+  files: [`src/modules/${own}/**/*.ts`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          {
+            regex: `^(\\.\\./)+(modules/)?(${MODULES.filter((m) => m !== own).join('|')})/`,
+            message: "Import another module through its index ('../<module>'), not its internals (README: Module map).",
+          },
+        ],
+      },
+    ],
+  },
+}));
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'data/**', 'bench/results/**', 'eslint.config.mjs'] },
   eslint.configs.recommended,
@@ -25,6 +46,17 @@ export default tseslint.config(
         // The product build compiles src/ only: dev tools and tests stay outside it.
         { selector: 'ImportDeclaration[source.value=/(^|\\/)(tools|test)\\//]', message: 'src/ must not import tools/ or test/ (dev code, not in the build).' },
         { selector: 'ImportExpression[source.value=/(^|\\/)(tools|test)\\//]', message: 'src/ must not import tools/ or test/ (dev code, not in the build).' },
+      ],
+    },
+  },
+  ...moduleBoundaries,
+  {
+    // The shared SMS core sits below every module: pure helpers, no module imports.
+    files: ['src/common/sms/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '(^|/)modules/', message: 'src/common/sms is below the modules and imports none of them.' }] },
       ],
     },
   },

@@ -13,9 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import twilio from 'twilio';
-
-const WEBHOOK_PATH = '/api/webhooks/twilio/sms';
-const E164 = /^\+[1-9]\d{6,14}$/;
+import { E164, WEBHOOK_PATH } from './common/sms';
 
 export interface SimulateOptions {
   to: string;

@@ -8,7 +8,7 @@ import { startSentrySink } from './support/sentry-sink';
 import * as Sentry from '@sentry/nestjs';
 import { DataSource } from 'typeorm';
 import { initSentry } from '../src/config/sentry';
-import { countSegments } from '../src/modules/twilio-sms/sms-text';
+import { countSegments } from '../src/common/sms';
 import { startFakeOpenAiServer, FakeOpenAiServer } from './support/fake-openai-server';
 import { authed, expectError } from './support/test-app';
 import {

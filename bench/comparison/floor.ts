@@ -12,9 +12,9 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { Pool } from 'pg';
 import twilio from 'twilio';
+import { WEBHOOK_PATH } from '../../src/common/sms';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/database/embedded-postgres';
 
-const WEBHOOK_PATH = '/api/webhooks/twilio/sms';
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
 const MAX_BODY_BYTES = 64 * 1024;
 

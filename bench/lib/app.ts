@@ -12,7 +12,7 @@ import { Pool } from 'pg';
 import { CredentialCipher } from '../../src/modules/crypto/credential-cipher';
 import { Secret } from '../../src/modules/crypto/secret';
 import { authTokenAad } from '../../src/modules/channels/sms-channels.service';
-import { DELIVERY_RANK } from '../../src/modules/inbox/message.entity';
+import { DELIVERY_RANK } from '../../src/common/sms';
 import type { TwilioDouble } from '../../tools/twilio-double';
 import { freePort, RssSampler, runCommand, ServerProcess, startServer } from './children';
 import { LatencyStats, stats } from './load';

@@ -2,12 +2,12 @@ import { Body, Controller, HttpCode, Param, Post, UseInterceptors } from '@nestj
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentOrganization } from '../../common/auth/auth.decorators';
 import { ApiDashboardErrors, JSON_BODY_ERRORS } from '../../common/errors/api-errors.decorator';
-import { Organization } from '../organizations/organization.entity';
+import { Organization } from '../organizations';
 import { AgentErrorInterceptor } from './agent-error.interceptor';
 import { AgentService } from './agent.service';
 import { ChatbotsService } from './chatbots.service';
 import { AgentReplyDto, AgentReplyResponse } from './dto/agent-reply.dto';
-import { UuidParam } from './uuid-param.pipe';
+import { UuidParam } from '../../common/validation/uuid-param.pipe';
 
 @ApiTags('agent')
 @ApiBearerAuth()

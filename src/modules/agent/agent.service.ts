@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { MetricsService } from '../../common/metrics/metrics.service';
-import { fitSmsReply, TWILIO_MAX_BODY_CHARS, truncateSmsText } from '../twilio-sms/sms-text';
+import { fitSmsReply, TWILIO_MAX_BODY_CHARS, truncateSmsText } from '../../common/sms';
 import { AgentProvider, ConversationTurn, ReplyFormat, UsedPassage } from './agent-provider';
 import type { Chatbot } from './chatbot.entity';
 import { PassageIndex } from './knowledge/passage-index';

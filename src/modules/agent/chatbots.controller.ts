@@ -8,10 +8,10 @@ import {
 } from '@nestjs/swagger';
 import { CurrentOrganization } from '../../common/auth/auth.decorators';
 import { ApiDashboardErrors, JSON_BODY_ERRORS } from '../../common/errors/api-errors.decorator';
-import { Organization } from '../organizations/organization.entity';
+import { Organization } from '../organizations';
 import { ChatbotsService } from './chatbots.service';
 import { ChatbotResponse, CreateChatbotDto, UpdateChatbotDto } from './dto/chatbot.dto';
-import { UuidParam } from './uuid-param.pipe';
+import { UuidParam } from '../../common/validation/uuid-param.pipe';
 
 @ApiTags('chatbots')
 @ApiBearerAuth()

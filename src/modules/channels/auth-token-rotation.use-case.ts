@@ -6,10 +6,9 @@
  */
 import { Injectable, Logger } from '@nestjs/common';
 import { DomainError, notFound } from '../../common/errors/domain-error';
-import { ChatbotsService } from '../agent/chatbots.service';
-import { Secret } from '../crypto/secret';
-import { TwilioApiError } from '../twilio-sms/api/twilio-api.error';
-import { TwilioRestAdapter } from '../twilio-sms/api/twilio-rest.adapter';
+import { ChatbotsService } from '../agent';
+import { Secret } from '../crypto';
+import { TwilioApiError, TwilioRestAdapter } from '../twilio-sms';
 import { ChannelHealthService } from './channel-health.service';
 import { probeFailure } from './connect-sms-channel.use-case';
 import { SmsChannel } from './sms-channel.entity';

@@ -8,9 +8,7 @@
  */
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
-import { TwilioApiError } from '../twilio-sms/api/twilio-api.error';
-import { TwilioRestAdapter } from '../twilio-sms/api/twilio-rest.adapter';
-import { SmsErrorReporter } from '../twilio-sms/sms-error-reporter';
+import { TwilioApiError, TwilioRestAdapter, SmsErrorReporter } from '../twilio-sms';
 import { inboundRouteOf, inboundWebhookOf } from './inbound-route';
 import { SmsChannelTokens, TokenChannel } from './sms-channel-tokens';
 import type { SmsChannel } from './sms-channel.entity';

@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { AgentModule } from '../agent/agent.module';
-import { CryptoModule } from '../crypto/crypto.module';
-import { TwilioApiModule } from '../twilio-sms/api/twilio-api.module';
+import { AgentModule } from '../agent';
+import { CryptoModule } from '../crypto';
+import { TwilioApiModule } from '../twilio-sms';
 import { AuthTokenRotationUseCase } from './auth-token-rotation.use-case';
 import { ChannelHealthSweep } from './channel-health-sweep';
 import { ChannelHealthService } from './channel-health.service';

@@ -1,7 +1,4 @@
-import type {
-  TwilioIncomingNumber,
-  TwilioMessagingServicePool,
-} from '../twilio-sms/api/twilio-rest.adapter';
+import type { TwilioIncomingNumber, TwilioMessagingServicePool } from '../twilio-sms';
 import { inboundWebhookOf } from './inbound-route';
 
 const NUMBER: TwilioIncomingNumber = {

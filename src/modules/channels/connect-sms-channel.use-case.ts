@@ -10,17 +10,16 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, IsNull, Not, QueryFailedError, Repository } from 'typeorm';
 import { DomainError } from '../../common/errors/domain-error';
-import { ChatbotsService } from '../agent/chatbots.service';
-import { CredentialCipher } from '../crypto/credential-cipher';
-import { Secret } from '../crypto/secret';
-import { Organization, planIncludesIntegrations } from '../organizations/organization.entity';
-import { TwilioApiError } from '../twilio-sms/api/twilio-api.error';
+import { ChatbotsService } from '../agent';
+import { CredentialCipher, Secret } from '../crypto';
+import { Organization, planIncludesIntegrations } from '../organizations';
 import {
+  TwilioApiError,
   TwilioCredentials,
   TwilioIncomingNumber,
   TwilioMessagingServicePool,
   TwilioRestAdapter,
-} from '../twilio-sms/api/twilio-rest.adapter';
+} from '../twilio-sms';
 import { ConnectSmsChannelDto } from './dto/sms-channel.dto';
 import {
   assertMayConfigure,

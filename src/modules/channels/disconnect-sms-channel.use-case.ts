@@ -11,9 +11,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { notFound } from '../../common/errors/domain-error';
-import { ChatbotsService } from '../agent/chatbots.service';
-import { TwilioCredentials, TwilioRestAdapter } from '../twilio-sms/api/twilio-rest.adapter';
-import { SmsErrorReporter } from '../twilio-sms/sms-error-reporter';
+import { ChatbotsService } from '../agent';
+import { TwilioCredentials, TwilioRestAdapter, SmsErrorReporter } from '../twilio-sms';
 import { InboundWebhookOn, SmsChannel } from './sms-channel.entity';
 import { SmsChannelsService } from './sms-channels.service';
 

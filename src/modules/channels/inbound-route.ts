@@ -4,10 +4,7 @@
  * the health check and the repair all judge and set the inbound URL through these functions.
  */
 import { DomainError } from '../../common/errors/domain-error';
-import type {
-  TwilioIncomingNumber,
-  TwilioMessagingServicePool,
-} from '../twilio-sms/api/twilio-rest.adapter';
+import type { TwilioIncomingNumber, TwilioMessagingServicePool } from '../twilio-sms';
 import type { ConfigureWebhook } from './dto/sms-channel.dto';
 import type { InboundHealth, InboundWebhookOn } from './sms-channel.entity';
 

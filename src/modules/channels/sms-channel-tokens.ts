@@ -10,11 +10,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { PreparedStatement, PreparedStatements } from '../../database/prepared-statements';
 import { insertJobsSql, JobQueue } from '../../queue/job-queue';
 import { QUEUES } from '../../queue/queue-names';
-import { CredentialCipher } from '../crypto/credential-cipher';
-import { associatedDataFor } from '../crypto/encrypted-columns';
-import { Secret } from '../crypto/secret';
-import { TwilioApiError } from '../twilio-sms/api/twilio-api.error';
-import type { TwilioCredentials } from '../twilio-sms/api/twilio-rest.adapter';
+import { CredentialCipher, associatedDataFor, Secret } from '../crypto';
+import { TwilioApiError, type TwilioCredentials } from '../twilio-sms';
 import type { SmsChannel } from './sms-channel.entity';
 import { authTokenAad, SmsChannelsService } from './sms-channels.service';
 

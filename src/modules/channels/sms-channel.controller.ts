@@ -8,9 +8,9 @@ import {
 } from '@nestjs/swagger';
 import { CurrentOrganization } from '../../common/auth/auth.decorators';
 import { ApiDashboardErrors, JSON_BODY_ERRORS } from '../../common/errors/api-errors.decorator';
-import { ChatbotsService } from '../agent/chatbots.service';
-import { UuidParam } from '../agent/uuid-param.pipe';
-import { Organization } from '../organizations/organization.entity';
+import { ChatbotsService } from '../agent';
+import { UuidParam } from '../../common/validation/uuid-param.pipe';
+import { Organization } from '../organizations';
 import { AuthTokenRotationUseCase } from './auth-token-rotation.use-case';
 import { ChannelHealthService } from './channel-health.service';
 import { ConnectSmsChannelUseCase } from './connect-sms-channel.use-case';

@@ -8,7 +8,7 @@ import {
   PrimaryGeneratedColumn,
   UpdateDateColumn,
 } from 'typeorm';
-import { Chatbot } from '../agent/chatbot.entity';
+import { Chatbot } from '../agent';
 
 export type InboundWebhookOn = 'number' | 'service';
 export type CredentialsHealth = 'valid' | 'rejected' | 'unknown';

@@ -1,16 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import { STATUS_CALLBACK_PATH, WEBHOOK_PATH } from '../../common/sms';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { PreparedStatement, PreparedStatements } from '../../database/prepared-statements';
-import { CredentialCipher } from '../crypto/credential-cipher';
-import { associatedDataFor } from '../crypto/encrypted-columns';
-import { Secret } from '../crypto/secret';
-import type { TwilioCredentials } from '../twilio-sms/api/twilio-rest.adapter';
+import { CredentialCipher, associatedDataFor, Secret } from '../crypto';
+import type { TwilioCredentials } from '../twilio-sms';
 import { SmsChannel } from './sms-channel.entity';
 
-export const WEBHOOK_PATH = '/api/webhooks/twilio/sms';
-export const STATUS_CALLBACK_PATH = '/api/webhooks/twilio/sms/status';
 /**
  * The query parameter of our StatusCallback URLs naming the outbound message: Twilio posts to the
  * exact URL and signs it, query included, so a callback that beats Messages.create's answer still

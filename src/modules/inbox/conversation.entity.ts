@@ -9,10 +9,10 @@ import {
   PrimaryGeneratedColumn,
   VirtualColumn,
 } from 'typeorm';
-import { Chatbot } from '../agent/chatbot.entity';
-import { SmsChannel } from '../channels/sms-channel.entity';
-import { optedOutSql } from '../opt-outs/sms-opt-out.store';
-import { Organization } from '../organizations/organization.entity';
+import { Chatbot } from '../agent';
+import { SmsChannel } from '../channels';
+import { optedOutSql } from '../opt-outs';
+import { Organization } from '../organizations';
 
 export const CONVERSATION_STATUSES = ['bot', 'human', 'closed'] as const;
 export type ConversationStatus = (typeof CONVERSATION_STATUSES)[number];

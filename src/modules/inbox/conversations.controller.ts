@@ -10,8 +10,8 @@ import type { Request } from 'express';
 import { CurrentOrganization } from '../../common/auth/auth.decorators';
 import { requestTrace } from '../../common/logging/request-id';
 import { ApiDashboardErrors, JSON_BODY_ERRORS } from '../../common/errors/api-errors.decorator';
-import { UuidParam } from '../agent/uuid-param.pipe';
-import { Organization } from '../organizations/organization.entity';
+import { UuidParam } from '../../common/validation/uuid-param.pipe';
+import { Organization } from '../organizations';
 import {
   ConversationDetail,
   ConversationPage,

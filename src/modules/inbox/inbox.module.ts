@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { AgentModule } from '../agent/agent.module';
-import { OptOutsModule } from '../opt-outs/opt-outs.module';
+import { AgentModule } from '../agent';
+import { OptOutsModule } from '../opt-outs';
 import { Conversation } from './conversation.entity';
 import { ConversationsController } from './conversations.controller';
 import { InboxService } from './inbox.service';

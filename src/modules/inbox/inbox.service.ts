@@ -6,7 +6,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { notFound } from '../../common/errors/domain-error';
-import { ChatbotsService } from '../agent/chatbots.service';
+import { ChatbotsService } from '../agent';
 import { Conversation, ConversationStatus } from './conversation.entity';
 import { cursorTimestampSql, decodeCursor, encodeCursor } from './conversation-cursor';
 import {

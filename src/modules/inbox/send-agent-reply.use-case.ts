@@ -10,13 +10,12 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError, notFound } from '../../common/errors/domain-error';
 import { JobQueue } from '../../queue/job-queue';
-import { SmsChannel } from '../channels/sms-channel.entity';
-import { optOutSender, SmsOptOutStore } from '../opt-outs/sms-opt-out.store';
-import { countSegments, isReplyableSender } from '../twilio-sms/sms-text';
+import { SmsChannel } from '../channels';
+import { optOutSender, SmsOptOutStore } from '../opt-outs';
+import { countSegments, DELIVERY_RANK, isReplyableSender, messagePreview } from '../../common/sms';
 import { Conversation } from './conversation.entity';
 import { MessageResponse } from './dto/message.dto';
-import { DELIVERY_RANK, Message } from './message.entity';
-import { messagePreview } from './message-preview';
+import { Message } from './message.entity';
 
 @Injectable()
 export class SendAgentReplyUseCase {

@@ -1,8 +1,7 @@
 import { Module } from '@nestjs/common';
-import { AgentModule } from '../agent/agent.module';
-import { ChannelsModule } from '../channels/channels.module';
-import { InboxModule } from '../inbox/inbox.module';
-import { OptOutsModule } from '../opt-outs/opt-outs.module';
+import { AgentModule } from '../agent';
+import { ChannelsModule } from '../channels';
+import { OptOutsModule } from '../opt-outs';
 import { TwilioApiModule } from './api/twilio-api.module';
 import { SmsDeliveryService } from './delivery/sms-delivery.service';
 import { UpdateDeliveryStatusUseCase } from './delivery/update-delivery-status.use-case';
@@ -15,7 +14,7 @@ import { WebhookFailureLimiter } from './webhooks/webhook-failure-limiter';
 
 /** Where an SMS enters (signed webhooks) and where it is answered (reply and delivery workers). */
 @Module({
-  imports: [TwilioApiModule, ChannelsModule, InboxModule, AgentModule, OptOutsModule],
+  imports: [TwilioApiModule, ChannelsModule, AgentModule, OptOutsModule],
   controllers: [TwilioWebhookController],
   providers: [
     TwilioSignatureGuard,

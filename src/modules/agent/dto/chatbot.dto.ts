@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { IsIn, IsString, MaxLength, MinLength, ValidateIf } from 'class-validator';
 import { MaxUtf16Length } from '../../../common/validation/max-utf16-length.decorator';
-import { TWILIO_MAX_BODY_CHARS } from '../../twilio-sms/sms-text';
+import { TWILIO_MAX_BODY_CHARS } from '../../../common/sms';
 import type { Chatbot } from '../chatbot.entity';
 import { TEXT_SEARCH_LANGUAGES } from '../text-search-languages';
 

@@ -8,7 +8,7 @@ import {
   OneToMany,
   PrimaryGeneratedColumn,
 } from 'typeorm';
-import { Organization } from '../../organizations/organization.entity';
+import { Organization } from '../../organizations';
 import { Chatbot } from '../chatbot.entity';
 import { KnowledgePassage } from './knowledge-passage.entity';
 

@@ -9,9 +9,9 @@ import {
 } from '@nestjs/swagger';
 import { CurrentOrganization } from '../../../common/auth/auth.decorators';
 import { ApiDashboardErrors, JSON_BODY_ERRORS } from '../../../common/errors/api-errors.decorator';
-import { Organization } from '../../organizations/organization.entity';
+import { Organization } from '../../organizations';
 import { CreateKnowledgeDocumentDto, KnowledgeDocumentResponse } from '../dto/knowledge.dto';
-import { UuidParam } from '../uuid-param.pipe';
+import { UuidParam } from '../../../common/validation/uuid-param.pipe';
 import { KnowledgeService } from './knowledge.service';
 
 @ApiTags('knowledge')

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { ACCOUNT_SID, E164, MESSAGING_SERVICE_SID } from '../../../common/sms';
 import { StoredHealth, storedHealthOf } from '../sms-channel-health.store';
 import type { InboundWebhookOn, SmsChannel } from '../sms-channel.entity';
 
@@ -12,7 +13,7 @@ export class ConnectSmsChannelDto {
     description: '"AC" + 32 hex characters',
   })
   @IsString()
-  @Matches(/^AC[0-9a-fA-F]{32}$/, {
+  @Matches(ACCOUNT_SID, {
     message: 'accountSid must be "AC" followed by 32 hex characters (34 in all)',
   })
   accountSid: string;
@@ -28,7 +29,7 @@ export class ConnectSmsChannelDto {
 
   @ApiProperty({ example: '+358401234567', description: 'The Twilio number in E.164 format' })
   @IsString()
-  @Matches(/^\+[1-9]\d{6,14}$/, {
+  @Matches(E164, {
     message: 'phoneNumber must be in E.164 format, e.g. +358401234567',
   })
   phoneNumber: string;
@@ -46,7 +47,7 @@ export class ConnectSmsChannelDto {
   })
   @IsOptional()
   @IsString()
-  @Matches(/^MG[0-9a-fA-F]{32}$/, {
+  @Matches(MESSAGING_SERVICE_SID, {
     message: 'messagingServiceSid must be "MG" followed by 32 hex characters (34 in all)',
   })
   messagingServiceSid?: string;

@@ -3,7 +3,7 @@ import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min, ValidateBy } from 'class-validator';
 import { decodeCursor } from '../conversation-cursor';
 import { Conversation, CONVERSATION_STATUSES, ConversationStatus } from '../conversation.entity';
-import { OPT_IN_KEYWORDS, OPT_OUT_KEYWORDS } from '../../twilio-sms/sms-text';
+import { OPT_IN_KEYWORDS, OPT_OUT_KEYWORDS } from '../../../common/sms';
 import { MessageResponse } from './message.dto';
 
 export const CONVERSATION_CHANNELS = ['sms'] as const;

@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsString, Matches } from 'class-validator';
 import { MaxUtf16Length } from '../../../common/validation/max-utf16-length.decorator';
-import { TWILIO_MAX_BODY_CHARS } from '../../twilio-sms/sms-text';
+import { TWILIO_MAX_BODY_CHARS } from '../../../common/sms';
 import type { Message, MessageAuthor, MessageDirection } from '../message.entity';
 
 export class SendAgentReplyDto {

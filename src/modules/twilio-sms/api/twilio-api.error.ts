@@ -1,4 +1,4 @@
-import { classifyTwilioSendError, describeTwilioErrorCode } from '../sms-text';
+import { classifyTwilioSendError, describeTwilioErrorCode } from '../../../common/sms';
 
 /**
  * A failed Twilio REST call in our own terms: Twilio's `code`, `status`, `more_info`, and whether

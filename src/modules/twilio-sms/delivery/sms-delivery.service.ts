@@ -17,20 +17,17 @@ import { DataSource } from 'typeorm';
 import { MetricsService } from '../../../common/metrics/metrics.service';
 import { PreparedStatement, PreparedStatements } from '../../../database/prepared-statements';
 import { JobInfo } from '../../../queue/job-queue';
-import { ChannelHealthService } from '../../channels/channel-health.service';
-import { HELD_FOR_CREDENTIALS, SmsChannelTokens } from '../../channels/sms-channel-tokens';
-import { SmsChannelsService } from '../../channels/sms-channels.service';
-import { DELIVERY_RANK } from '../../inbox/message.entity';
 import {
-  channelOptOutSenderSql,
-  optedOutSql,
-  optOutSender,
-  SmsOptOutStore,
-} from '../../opt-outs/sms-opt-out.store';
+  ChannelHealthService,
+  HELD_FOR_CREDENTIALS,
+  SmsChannelsService,
+  SmsChannelTokens,
+} from '../../channels';
+import { channelOptOutSenderSql, optedOutSql, optOutSender, SmsOptOutStore } from '../../opt-outs';
 import { TwilioApiError } from '../api/twilio-api.error';
 import { OutboundSms, TwilioMessageRef, TwilioRestAdapter } from '../api/twilio-rest.adapter';
 import { SmsErrorContext, SmsErrorReporter } from '../sms-error-reporter';
-import { RECIPIENT_OPTED_OUT } from '../sms-text';
+import { DELIVERY_RANK, RECIPIENT_OPTED_OUT } from '../../../common/sms';
 
 interface OutboundRow {
   id: string;

@@ -7,13 +7,11 @@
  */
 import { Injectable } from '@nestjs/common';
 import { PreparedStatement, PreparedStatements } from '../../../database/prepared-statements';
-import { SmsChannelsService, WebhookChannel } from '../../channels/sms-channels.service';
-import { DELIVERY_RANK } from '../../inbox/message.entity';
+import { SmsChannelsService, WebhookChannel } from '../../channels';
 import { SmsErrorReporter } from '../sms-error-reporter';
-import { describeTwilioErrorCode } from '../sms-text';
+import { DELIVERY_RANK, describeTwilioErrorCode, MESSAGE_SID } from '../../../common/sms';
 
 const FAILED = new Set(['failed', 'undelivered']);
-const MESSAGE_SID = /^(SM|MM)[0-9a-fA-F]{32}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_INT4 = 2_147_483_647;
 

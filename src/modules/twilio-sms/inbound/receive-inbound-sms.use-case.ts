@@ -3,24 +3,24 @@
  * message (unique on MessageSid, so a retry or a concurrent duplicate stores once) and queues the
  * reply job. The agent is never awaited here; Twilio gets its 200 as soon as this commits.
  */
-import { messagePreview } from '../../inbox/message-preview';
 import { Injectable, Logger } from '@nestjs/common';
 import { DomainError } from '../../../common/errors/domain-error';
 import { PreparedStatement, PreparedStatements } from '../../../database/prepared-statements';
 import { insertJobsSql, JobQueue, JobTrace } from '../../../queue/job-queue';
 import { QUEUES } from '../../../queue/queue-names';
-import type { WebhookChannel } from '../../channels/sms-channels.service';
-import { DELIVERY_RANK } from '../../inbox/message.entity';
-import { optedOutSql, optOutSender } from '../../opt-outs/sms-opt-out.store';
+import type { WebhookChannel } from '../../channels';
+import { optedOutSql, optOutSender } from '../../opt-outs';
 import {
   classifyKeyword,
   countSegments,
+  DELIVERY_RANK,
   isReplyableSender,
   isStorableSender,
+  MESSAGE_SID,
+  messagePreview,
   SmsKeywordKind,
-} from '../sms-text';
+} from '../../../common/sms';
 
-const MESSAGE_SID = /^(SM|MM)[0-9a-fA-F]{32}$/;
 const MAX_STORED_BODY = 10_000;
 
 /**

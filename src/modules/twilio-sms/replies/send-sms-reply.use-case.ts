@@ -4,19 +4,21 @@
  * it (retry, crash, second instance) never writes a second reply: the reply row is unique on the
  * inbound message it answers.
  */
-import { messagePreview } from '../../inbox/message-preview';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../../../config/app-config';
 import { PreparedStatement, PreparedStatements } from '../../../database/prepared-statements';
 import { JobInfo } from '../../../queue/job-queue';
-import { AgentError } from '../../agent/agent.errors';
-import { AgentService } from '../../agent/agent.service';
-import { ChatbotsService } from '../../agent/chatbots.service';
-import { DELIVERY_RANK } from '../../inbox/message.entity';
-import { optedOutSql } from '../../opt-outs/sms-opt-out.store';
+import { AgentError, AgentService, ChatbotsService } from '../../agent';
+import { optedOutSql } from '../../opt-outs';
 import { SmsDeliveryService } from '../delivery/sms-delivery.service';
 import { SmsErrorReporter } from '../sms-error-reporter';
-import { countSegments, fitSmsReply, TWILIO_MAX_BODY_CHARS } from '../sms-text';
+import {
+  countSegments,
+  DELIVERY_RANK,
+  fitSmsReply,
+  messagePreview,
+  TWILIO_MAX_BODY_CHARS,
+} from '../../../common/sms';
 
 const HISTORY_MESSAGES = 20;
 

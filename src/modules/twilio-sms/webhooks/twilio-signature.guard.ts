@@ -11,10 +11,10 @@ import type { Request } from 'express';
 import twilio from 'twilio';
 import { DomainError, RateLimitedError } from '../../../common/errors/domain-error';
 import { MetricsService } from '../../../common/metrics/metrics.service';
+import { E164 } from '../../../common/sms';
 import { APP_CONFIG, AppConfig } from '../../../config/app-config';
-import { SmsChannelsService, WebhookChannel } from '../../channels/sms-channels.service';
-import { DecryptionError } from '../../crypto/credential-cipher';
-import { SmsChannelTokens } from '../../channels/sms-channel-tokens';
+import { SmsChannelsService, SmsChannelTokens, WebhookChannel } from '../../channels';
+import { DecryptionError } from '../../crypto';
 import { SmsErrorReporter } from '../sms-error-reporter';
 import { WebhookFailureLimiter } from './webhook-failure-limiter';
 
@@ -39,7 +39,6 @@ const forbidden = () =>
 
 /** Base64 of an HMAC-SHA1: anything else cannot be Twilio's, and costs no lookup. */
 const SIGNATURE = /^[A-Za-z0-9+/]{27}=$/;
-const E164 = /^\+[1-9]\d{6,14}$/;
 
 /** Why a webhook is refused: the metric's label, and the log line's words. */
 const REFUSALS = {

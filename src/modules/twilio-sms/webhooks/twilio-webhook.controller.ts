@@ -13,7 +13,8 @@ import {
 import { ApiErrors } from '../../../common/errors/api-errors.decorator';
 import { requestTrace } from '../../../common/logging/request-id';
 import { MetricsService } from '../../../common/metrics/metrics.service';
-import { STATUS_CALLBACK_MESSAGE_ID } from '../../channels/sms-channels.service';
+import { STATUS_CALLBACK_ROUTE, WEBHOOK_ROUTE } from '../../../common/sms';
+import { STATUS_CALLBACK_MESSAGE_ID } from '../../channels';
 import { Public } from '../../../common/auth/auth.decorators';
 import { UpdateDeliveryStatusUseCase } from '../delivery/update-delivery-status.use-case';
 import {
@@ -54,7 +55,7 @@ const TwimlOkResponse = () =>
 )
 @Public()
 @UseGuards(TwilioSignatureGuard)
-@Controller('webhooks/twilio/sms')
+@Controller(WEBHOOK_ROUTE)
 export class TwilioWebhookController {
   constructor(
     private readonly receiveInbound: ReceiveInboundSmsUseCase,
@@ -97,7 +98,7 @@ export class TwilioWebhookController {
     return EMPTY_TWIML;
   }
 
-  @Post('status')
+  @Post(STATUS_CALLBACK_ROUTE)
   @ApiOperation({
     summary: "Twilio's status callback for messages we sent",
     description:

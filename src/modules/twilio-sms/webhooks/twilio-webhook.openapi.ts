@@ -3,7 +3,7 @@
  * with examples, so support can read what a request carries and the dashboard team what we use.
  */
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
-import { HELP_KEYWORDS, OPT_IN_KEYWORDS, OPT_OUT_KEYWORDS } from '../sms-text';
+import { HELP_KEYWORDS, OPT_IN_KEYWORDS, OPT_OUT_KEYWORDS } from '../../../common/sms';
 
 const text = (description: string, example: string): SchemaObject => ({
   type: 'string',

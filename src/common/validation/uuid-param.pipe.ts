@@ -1,5 +1,5 @@
 import { ParseUUIDPipe } from '@nestjs/common';
-import { DomainError } from '../../common/errors/domain-error';
+import { DomainError } from '../errors/domain-error';
 
 /**
  * A path id that is not a UUID answers 400 VALIDATION_FAILED naming the parameter, like a body

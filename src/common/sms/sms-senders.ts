@@ -3,7 +3,7 @@
  * ("72345") or an alphanumeric sender ID ("VERIFY", carrier notices and other services' codes).
  * All of them are stored and shown in the inbox; only some can be texted back.
  */
-const E164 = /^\+[1-9]\d{6,14}$/;
+import { E164 } from './sms-patterns';
 
 /**
  * The `From` values we store: what Twilio signed, within sane bounds (no control characters,

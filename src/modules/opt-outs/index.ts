@@ -1,0 +1,8 @@
+// What other modules may import from opt-outs (eslint enforces it; README "Module map").
+export { OptOutsModule } from './opt-outs.module';
+export {
+  channelOptOutSenderSql,
+  optedOutSql,
+  optOutSender,
+  SmsOptOutStore,
+} from './sms-opt-out.store';
