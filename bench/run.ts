@@ -36,6 +36,7 @@ import {
 import { ReplyTracker } from './lib/replies';
 import { num, writeResults } from './lib/report';
 import type { Results } from './lib/results';
+import { runScaleOut } from './lib/scale-out';
 import { evaluateTargets, formatReport } from './lib/summary';
 
 const RESULTS_DIR = join(ROOT, 'bench', 'results');
@@ -157,6 +158,14 @@ async function main(): Promise<void> {
         results.webhooks.appWebOnly = { saturation, fixedRate, peakRssMb: webOnly.rss.peakMb };
       } finally {
         await webOnly.stop();
+      }
+    }
+
+    if (runs(config, 'scaleout')) {
+      if (embedded) {
+        results.notes.push('scale-out needs DATABASE_URL (two instances on one database): skipped');
+      } else {
+        results.scaleOut = await runScaleOut(config, startApp);
       }
     }
 
