@@ -82,7 +82,7 @@ async function main(): Promise<void> {
     await admin.connect();
     await admin.query(`CREATE DATABASE ${database}`);
   }
-  const encryptionKey = randomBytes(32).toString('base64');
+  const encryptionKey = randomBytes(32);
   const twilio = await TwilioDouble.start();
   const variants: Variant[] = [];
   try {
@@ -96,7 +96,8 @@ async function main(): Promise<void> {
         workDir,
         twilio,
         cpuProfileDir: config.cpuProfile ? join(ROOT, 'bench', 'results', 'profiles') : null,
-        extraEnv: { REPLY_WORKER_CONCURRENCY: '0', CREDENTIALS_ENCRYPTION_KEY: encryptionKey },
+        extraEnv: { REPLY_WORKER_CONCURRENCY: '0' },
+        encryptionKey,
         name: `ab-${i}`,
       });
       await app.createOrganization(`A/B ${name}`);
