@@ -17,6 +17,7 @@
  */
 import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +37,7 @@ import {
 import { ReplyTracker } from './lib/replies';
 import { num, writeResults } from './lib/report';
 import type { Results } from './lib/results';
+import { runScaleOut } from './lib/scale-out';
 import { evaluateTargets, formatReport } from './lib/summary';
 
 const RESULTS_DIR = join(ROOT, 'bench', 'results');
@@ -106,6 +108,8 @@ async function main(): Promise<void> {
   const twilio = await TwilioDouble.start();
   const tracker = new ReplyTracker(twilio);
   let app: AppUnderTest | null = null;
+  // One key for every instance of the run: they share DATABASE_URL.
+  const encryptionKey = randomBytes(32);
   const wallStart = performance.now();
   try {
     // The comparison servers first, alone on the machine; then the app.
@@ -123,6 +127,7 @@ async function main(): Promise<void> {
         cpuProfileDir: config.cpuProfile ? join(RESULTS_DIR, 'profiles') : null,
         extraEnv,
         name,
+        encryptionKey,
       });
     };
     let checkedFreshness = false;
@@ -157,6 +162,18 @@ async function main(): Promise<void> {
         results.webhooks.appWebOnly = { saturation, fixedRate, peakRssMb: webOnly.rss.peakMb };
       } finally {
         await webOnly.stop();
+      }
+    }
+
+    if (runs(config, 'scaleout')) {
+      if (embedded) {
+        results.notes.push('scale-out needs DATABASE_URL (two instances on one database): skipped');
+      } else {
+        results.scaleOut = await runScaleOut(config, async (name, env) => {
+          const instance = await startApp(name, env);
+          await checkFreshness(instance);
+          return instance;
+        });
       }
     }
 

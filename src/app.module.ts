@@ -52,13 +52,15 @@ export class AppModule {
             storage: new PostgresThrottlerStorage(statements),
           }),
         }),
+        // First of the feature modules: Express tries routes in the order Nest registers them
+        // (module order), and Twilio's webhooks are most of the traffic.
+        TwilioSmsModule,
         HealthModule,
         OrganizationsModule,
         CryptoModule,
         AgentModule,
         ChannelsModule,
         InboxModule,
-        TwilioSmsModule,
       ],
       providers: [
         { provide: APP_GUARD, useClass: ApiKeyGuard },

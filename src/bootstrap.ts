@@ -9,7 +9,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import express from 'express';
 import helmet from 'helmet';
-import { Logger } from 'nestjs-pino';
+import { Logger, type Params, PARAMS_PROVIDER_TOKEN } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
 import {
@@ -17,6 +17,7 @@ import {
   bodyErrorMiddleware,
   rejectDeepJson,
 } from './common/errors/body-error.middleware';
+import { requestLogging } from './common/logging/logger-options';
 import { QuietBootLogger } from './common/logging/quiet-boot-logger';
 import { REQUEST_ID_HEADER, requestIdMiddleware } from './common/logging/request-id';
 import { httpMetricsMiddleware, METRICS_PATH } from './common/metrics/http-metrics.middleware';
@@ -157,6 +158,8 @@ export async function createApplication(
     // Twilio posts flat form fields; extended:false keeps them as plain strings for the signature.
     app.use(express.urlencoded({ extended: false, limit: FORM_BODY_LIMIT, parameterLimit: 200 }));
     app.use(bodyErrorMiddleware);
+    // After the body parsers, as nestjs-pino's own middleware was: the request's log line.
+    app.use(requestLogging(app.get<Params>(PARAMS_PROVIDER_TOKEN)));
     answerClientErrors(app.getHttpServer());
     // API_DOCS=off: /api/docs and /api/docs-json are unknown routes (404 in the contract's shape).
     if (config.apiDocs) {

@@ -38,6 +38,11 @@ export interface AppOptions {
   extraEnv?: NodeJS.ProcessEnv;
   /** Sub-directory of workDir for the embedded database (one per instance). */
   name?: string;
+  /**
+   * CREDENTIALS_ENCRYPTION_KEY; instances that share a database need the same one (the app
+   * refuses to start beside credentials it cannot decrypt). A new key by default.
+   */
+  encryptionKey?: Buffer;
 }
 
 const KNOWLEDGE = {
@@ -81,7 +86,7 @@ export class AppUnderTest {
 
   static async start(options: AppOptions): Promise<AppUnderTest> {
     const port = await freePort();
-    const encryptionKey = randomBytes(32);
+    const encryptionKey = options.encryptionKey ?? randomBytes(32);
     const pgliteDataDir = join(options.workDir, `${options.name ?? 'app'}-pglite`);
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,

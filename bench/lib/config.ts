@@ -36,7 +36,7 @@ export interface BenchConfig {
   /** Page (1-based) whose latency is compared with the first page's. */
   inboxDeepPage: number;
   inboxSamples: number;
-  /** Skip parts for quick iterations, e.g. BENCH_ONLY=throughput,e2e. */
+  /** Skip parts for quick iterations, e.g. BENCH_ONLY=throughput,e2e (scaleout: PostgreSQL only). */
   only: Set<string> | null;
   /** Adds --cpu-prof to the app process; profiles land in bench/results/profiles. */
   cpuProfile: boolean;
@@ -45,7 +45,7 @@ export interface BenchConfig {
   appDist: string;
 }
 
-export const PARTS = ['throughput', 'e2e', 'growth', 'history', 'inbox'] as const;
+export const PARTS = ['throughput', 'e2e', 'growth', 'history', 'inbox', 'scaleout'] as const;
 export type Part = (typeof PARTS)[number];
 
 function int(name: string, fallback: number, min = 1): number {

@@ -3,6 +3,7 @@ import type { Settled } from './app';
 import type { BenchConfig } from './config';
 import type { LatencyStats, LoadResult } from './load';
 import type { TargetCheck } from './report';
+import type { ScaleOutRun } from './scale-out';
 
 /** appWebOnly: the app with REPLY_WORKER_CONCURRENCY=0 (no reply work in the process). */
 export type ServerName = 'app' | 'appWebOnly' | 'quickstart' | 'floor';
@@ -79,6 +80,8 @@ export interface Results {
   config: Omit<BenchConfig, 'only' | 'databaseUrl'> & { only: string[] | null };
   webhooks: Partial<Record<ServerName, WebhookRuns>>;
   endToEnd?: EndToEndRun;
+  /** Two web-only instances on one database (BENCH_ONLY part scaleout). */
+  scaleOut?: ScaleOutRun;
   growth: { channels: GrowthTier[]; history: HistoryRun[]; inbox?: InboxRun };
   appPeakRssMb: number | null;
   rssTimeline: { phase: string; currentMb: number | null; peakMb: number | null }[];

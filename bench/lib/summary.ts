@@ -13,6 +13,7 @@ import {
   TargetCheck,
 } from './report';
 import type { Results } from './results';
+import { formatHotPath, hotPathTargets } from './scale-out';
 
 export function evaluateTargets(results: Results): TargetCheck[] {
   const checks: TargetCheck[] = [];
@@ -92,6 +93,7 @@ export function evaluateTargets(results: Results): TargetCheck[] {
       r <= 1.5,
     );
   }
+  checks.push(...hotPathTargets(results));
   if (results.appPeakRssMb !== null) {
     check('app peak RSS ≤ 300 MB', `${num(results.appPeakRssMb)} MB`, results.appPeakRssMb <= 300);
   }
@@ -164,6 +166,7 @@ export function formatReport(results: Results): string {
         `floor ${num(cpuPerRequest(floor.saturation), 2)} ms`,
     );
   }
+  out.push(...formatHotPath(results));
   if (appWebOnly) {
     out.push(
       '  (web-only: the same build with REPLY_WORKER_CONCURRENCY=0, no reply work in the process;' +

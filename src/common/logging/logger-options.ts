@@ -1,5 +1,7 @@
 import { RequestMethod } from '@nestjs/common';
-import type { DestinationStream } from 'pino';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { stdSerializers, type DestinationStream, type Logger } from 'pino';
+import { pinoHttp, type HttpLogger } from 'pino-http';
 import type { Params } from 'nestjs-pino';
 import pretty from 'pino-pretty';
 import type { AppConfig } from '../../config/app-config';
@@ -70,35 +72,84 @@ function prettyStream(): DestinationStream {
   });
 }
 
+/** The request middleware built for each set of LoggerModule params (see requestLogging). */
+const requestLoggers = new WeakMap<Params, HttpLogger>();
+
+/**
+ * nestjs-pino with `useExisting`: the pino-http middleware is ours (requestLogging, installed by
+ * bootstrap.ts), nestjs-pino binds whatever `req.log` it sets to the request's log context.
+ */
 export function loggerOptions(config: AppConfig, stream?: DestinationStream): Params {
-  return {
+  const http = pinoHttp({
+    stream: stream ?? (usePrettyLogs(config) ? prettyStream() : undefined),
+    level: config.logLevel,
+    redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
+    genReqId: assignRequestId,
+    // Our serializers read three fields; pino-http's wrappers would first copy every header.
+    wrapSerializers: false,
+    // Bodies are never logged: they carry tokens and customers' messages.
+    serializers: {
+      // A reply job's lines carry only the id of the request that queued it (request-context.ts).
+      req: (req: { id: unknown; method?: string; url?: string; originalUrl?: string }) => ({
+        id: req.id,
+        method: req.method,
+        url: (req.originalUrl ?? req.url)?.split('?')[0],
+      }),
+      // The status is what an operator needs; serializing every response header (helmet sets a
+      // dozen) cost more per webhook than verifying its signature.
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      err: stdSerializers.err,
+    },
+    autoLogging: {
+      ignore: (req) => {
+        // originalUrl: Express strips a middleware's mount path from req.url.
+        const url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '';
+        return PROBE_PATHS.has(url.split('?')[0]);
+      },
+    },
+  });
+  const params: Params = {
     // Named wildcard: the default '*' under the 'api' prefix made Nest warn "Unsupported route
     // path: /api/*" twice on every start (nestjs-pino's documented fix).
     forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
-    pinoHttp: {
-      stream: stream ?? (usePrettyLogs(config) ? prettyStream() : undefined),
-      level: config.logLevel,
-      redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
-      genReqId: assignRequestId,
-      // Bodies are never logged: they carry tokens and customers' messages.
-      serializers: {
-        // A reply job's lines carry only the id of the request that queued it (request-context.ts).
-        req: (req: { id: unknown; method?: string; url?: string }) => ({
-          id: req.id,
-          method: req.method,
-          url: req.url?.split('?')[0],
-        }),
-        // The status is what an operator needs; serializing every response header (helmet sets a
-        // dozen) cost more per webhook than verifying its signature.
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-      autoLogging: {
-        ignore: (req) => {
-          // originalUrl: Express strips a middleware's mount path from req.url.
-          const url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '';
-          return PROBE_PATHS.has(url.split('?')[0]);
-        },
-      },
+    pinoHttp: { logger: http.logger },
+    useExisting: true,
+  };
+  requestLoggers.set(params, http);
+  return params;
+}
+
+/**
+ * A request's logger, made only when something logs. pino-http makes a child logger per request
+ * (its bindings serialized and redacted) for the "request completed" line, which it writes at
+ * info: below LOG_LEVEL=info that was work for a line never written, on every webhook.
+ */
+function lazyRequestLogger(root: Logger, req: IncomingMessage): Logger {
+  let child: Logger | undefined;
+  const real = () => (child ??= root.child({ req }));
+  return new Proxy(root, {
+    get(_root, property) {
+      const target = real();
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
     },
+    set: (_root, property, value) => Reflect.set(real(), property, value),
+  });
+}
+
+type RequestLogging = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
+
+/**
+ * The request-logging middleware for LoggerModule params made by loggerOptions: pino-http (one
+ * line per request) when its info lines are written, otherwise only a lazily made `req.log`, so
+ * the lines a request does write (warn, error) still carry its id.
+ */
+export function requestLogging(params: Params): RequestLogging {
+  const http = requestLoggers.get(params);
+  if (!http) throw new Error('requestLogging: params not made by loggerOptions');
+  if (http.logger.isLevelEnabled('info')) return http;
+  return (req, _res, next) => {
+    (req as IncomingMessage & { log?: Logger }).log = lazyRequestLogger(http.logger, req);
+    next();
   };
 }
