@@ -8,6 +8,7 @@ import { insertJobsSql, JobQueue } from '../src/queue/job-queue';
 import { eventually } from './support/sms-fixtures';
 import { startTestApp, TestApp } from './support/test-app';
 
+const ONE_AT_A_TIME = { fetchers: 1, maxInFlight: 1, maxInFlightPerOrganization: 1 };
 const QUEUE = {
   name: 'job-queue-copy-check',
   // Not pg-boss's defaults, so each setting has to flow from the queue into the job.
@@ -80,7 +81,7 @@ describe('JobQueue: jobs queued in the same statement as their rows', () => {
        ${insertJobsSql('source', '$1')}`,
       [QUEUE.name],
     );
-    await queue.work<{ n: number }>(QUEUE.name, 1, async (data) => {
+    await queue.work<{ n: number }>(QUEUE.name, ONE_AT_A_TIME, async (data) => {
       seen.push(data);
     });
     queue.nudge(QUEUE.name);

@@ -66,7 +66,7 @@ export class SendAgentReplyUseCase {
       await this.jobQueue.sendInTransaction(
         manager,
         QUEUES.smsSend,
-        { messageId: saved.id },
+        { messageId: saved.id, organizationId },
         saved.id,
       );
       return saved;
