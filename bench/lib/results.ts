@@ -2,6 +2,7 @@
 import type { Settled } from './app';
 import type { BenchConfig } from './config';
 import type { LatencyStats, LoadResult } from './load';
+import type { ModelSpeedResults } from './model-speed';
 import type { TargetCheck } from './report';
 
 /** appWebOnly: the app with REPLY_WORKER_CONCURRENCY=0 (no reply work in the process). */
@@ -79,6 +80,8 @@ export interface Results {
   config: Omit<BenchConfig, 'only' | 'databaseUrl'> & { only: string[] | null };
   webhooks: Partial<Record<ServerName, WebhookRuns>>;
   endToEnd?: EndToEndRun;
+  /** Replies at the model's speed: bursts, fairness, backlog drains (issue #13). */
+  modelSpeed?: ModelSpeedResults;
   growth: { channels: GrowthTier[]; history: HistoryRun[]; inbox?: InboxRun };
   appPeakRssMb: number | null;
   rssTimeline: { phase: string; currentMb: number | null; peakMb: number | null }[];

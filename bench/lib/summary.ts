@@ -13,6 +13,7 @@ import {
   TargetCheck,
 } from './report';
 import type { Results } from './results';
+import { formatModelSpeed, modelSpeedTargets } from './model-speed-summary';
 
 export function evaluateTargets(results: Results): TargetCheck[] {
   const checks: TargetCheck[] = [];
@@ -92,6 +93,7 @@ export function evaluateTargets(results: Results): TargetCheck[] {
       r <= 1.5,
     );
   }
+  if (results.modelSpeed) checks.push(...modelSpeedTargets(results.modelSpeed));
   if (results.appPeakRssMb !== null) {
     check('app peak RSS ≤ 300 MB', `${num(results.appPeakRssMb)} MB`, results.appPeakRssMb <= 300);
   }
@@ -132,8 +134,6 @@ export function formatReport(results: Results): string {
   }
   out.push(`Floor database: ${results.database.floor}`);
 
-  out.push('');
-  out.push('1. Webhook acknowledgement (signed inbound SMS → 200)');
   const rows: string[][] = [];
   for (const [name, runs] of [
     ['app', app],
@@ -145,7 +145,11 @@ export function formatReport(results: Results): string {
     rows.push(loadRow(`${name}, saturation (${config.connections} conn)`, runs.saturation));
     rows.push(loadRow(`${name}, ${config.fixedRate} req/s`, runs.fixedRate));
   }
-  out.push(table(['', ...LOAD_HEADER], rows));
+  if (rows.length) {
+    out.push('');
+    out.push('1. Webhook acknowledgement (signed inbound SMS → 200)');
+    out.push(table(['', ...LOAD_HEADER], rows));
+  }
   for (const [name, runs] of [
     ['app', app],
     ['app web-only', appWebOnly],
@@ -251,12 +255,13 @@ export function formatReport(results: Results): string {
     );
   }
 
-  out.push('');
-  out.push('4. Memory');
-  out.push(
-    `  app peak RSS: ${num(results.appPeakRssMb)} MB` +
-      (results.database.kind === 'embedded' ? ' (includes its embedded PGlite database)' : ''),
-  );
+  if (results.appPeakRssMb !== null) {
+    out.push('', '4. Memory');
+    out.push(
+      `  app peak RSS: ${num(results.appPeakRssMb)} MB` +
+        (results.database.kind === 'embedded' ? ' (includes its embedded PGlite database)' : ''),
+    );
+  }
   const phases = results.rssTimeline.map((p) => `${p.phase} ${num(p.currentMb)}`).join(', ');
   if (phases) out.push(`  app RSS after each phase (MB): ${phases}`);
   if (appWebOnly?.peakRssMb) {
@@ -266,6 +271,8 @@ export function formatReport(results: Results): string {
     const peak = results.webhooks[name]?.peakRssMb;
     if (peak) out.push(`  ${name} peak RSS: ${num(peak)} MB (runs under ts-node)`);
   }
+
+  if (results.modelSpeed) out.push(...formatModelSpeed(results.modelSpeed));
 
   out.push('');
   out.push('Targets (printed, not asserted)');

@@ -34,11 +34,11 @@ describe('loadConfig', () => {
     expect(config.encryptionKeys.current).toHaveLength(32);
   });
 
-  it('runs one claiming loop, 128 reply jobs at once, 112 of one organization, by default', () => {
+  it('runs one claiming loop, 128 reply jobs at once, 200 of one organization, by default', () => {
     const config = loadConfig(base);
     expect(config.replyWorkerConcurrency).toBe(1);
     expect(config.agentMaxConcurrency).toBe(128);
-    expect(config.agentMaxConcurrencyPerOrganization).toBe(112);
+    expect(config.agentMaxConcurrencyPerOrganization).toBe(200);
     const set = loadConfig({
       ...base,
       AGENT_MAX_CONCURRENCY: '500',

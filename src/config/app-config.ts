@@ -276,7 +276,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     agentMaxConcurrencyPerOrganization: parseInteger(
       env,
       'AGENT_MAX_CONCURRENCY_PER_ORGANIZATION',
-      112,
+      200,
       1,
       100_000,
     ),
