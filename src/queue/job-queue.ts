@@ -131,6 +131,9 @@ const POSTPONE = `UPDATE pgboss.job
   SET state = 'created', started_on = NULL, start_after = now() + $3 * interval '1 second'
   WHERE name = $1 AND id = $2 AND state = 'active'`;
 
+/** Longest a full pool waits for more free slots before claiming for the ones it has. */
+const CLAIM_GATHER_MS = 20;
+
 type Handler<T> = (data: T, job: JobInfo) => Promise<void>;
 
 export interface WorkOptions {
@@ -175,6 +178,21 @@ class Slots {
         stop();
         resolve();
       }, ms);
+    });
+  }
+  /** Resolves once `count` slots are free, after `ms` at most. */
+  waitForFree(count: number, ms: number): Promise<void> {
+    if (this.free >= count) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        stop();
+        resolve();
+      };
+      const stop = this.onRelease(() => {
+        if (this.free >= count) done();
+      });
+      const timer = setTimeout(done, ms);
     });
   }
   /** Calls `wake` at every release until the returned function is called. */
@@ -350,6 +368,9 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
       const wanted = slots.free;
       if (wanted <= 0) {
         await slots.waitForRelease(pollMs);
+        // Jobs end one by one: gather a few free slots (for a moment at most) so that a busy
+        // pool claims in batches, not one statement per job.
+        await slots.waitForFree(Math.max(1, Math.floor(slots.size / 8)), CLAIM_GATHER_MS);
         continue;
       }
       // Reserved before the claim, so several loops sharing the slots never claim more than free.
