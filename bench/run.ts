@@ -11,6 +11,9 @@
  *    conversation with 10 / 10,000 earlier messages; the inbox list's page 1 and page 50 among
  *    100,000 conversations.
  * 4. Peak RSS of the app process.
+ * 5. Replies at the model's speed (bench/lib/model-speed.ts): bursts answered through the `openai`
+ *    provider by a local model server with a hosted model's latency, on one and two instances;
+ *    two organizations at once; backlog drains with the local agent.
  *
  * Targets are printed as PASS/FAIL, never asserted: the process exits 0 unless the bench itself
  * fails. Every knob is an environment variable (bench/lib/config.ts).
@@ -34,6 +37,7 @@ import {
   runHistory,
   runInbox,
 } from './lib/phases';
+import { runBursts, runDrains } from './lib/model-speed';
 import { ReplyTracker } from './lib/replies';
 import { num, writeResults } from './lib/report';
 import type { Results } from './lib/results';
@@ -117,10 +121,14 @@ async function main(): Promise<void> {
       Object.assign(results.webhooks, await runComparisons(config, workDir));
     }
 
-    const startApp = (name: string, extraEnv: NodeJS.ProcessEnv = {}) => {
+    const startApp = (
+      name: string,
+      extraEnv: NodeJS.ProcessEnv = {},
+      databaseUrl = config.databaseUrl,
+    ) => {
       log(`${name}: starting node ${config.appDist}/src/main.js`);
       return AppUnderTest.start({
-        databaseUrl: config.databaseUrl,
+        databaseUrl,
         dist: config.appDist,
         workDir,
         twilio,
@@ -176,6 +184,21 @@ async function main(): Promise<void> {
         });
       }
     }
+    const replies = runs(config, 'replies');
+    const fairness = runs(config, 'fairness');
+    if (replies || fairness || runs(config, 'drain')) {
+      const modelSpeed: NonNullable<Results['modelSpeed']> = { bursts: [], drains: [] };
+      results.modelSpeed = modelSpeed;
+      if (replies || fairness) {
+        modelSpeed.bursts = await runBursts(startApp, tracker, config, { replies, fairness });
+      }
+      if (runs(config, 'drain')) {
+        const { drains, claimPlan } = await runDrains(startApp, tracker, config);
+        Object.assign(modelSpeed, { drains, claimPlan });
+      }
+    }
+    const mainParts = ['throughput', 'e2e', 'history', 'growth', 'inbox'] as const;
+    if (!mainParts.some((part) => runs(config, part))) return finish(results, startedAt, wallStart);
 
     app = await startApp('app');
     const running = app;
@@ -242,6 +265,10 @@ async function main(): Promise<void> {
     await twilio.stop();
     rmSync(workDir, { recursive: true, force: true });
   }
+  finish(results, startedAt, wallStart);
+}
+
+function finish(results: Results, startedAt: Date, wallStart: number): void {
   results.finishedAt = new Date().toISOString();
   results.wallSeconds = (performance.now() - wallStart) / 1000;
   results.notes.push(

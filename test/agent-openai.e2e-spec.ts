@@ -61,7 +61,11 @@ describe('agent (openai provider) against an OpenAI-compatible server', () => {
     await t?.close();
     await server?.close();
   });
-  beforeEach(() => {
+  beforeEach(async () => {
+    // The provider's gate is shared by every call: after a test's 5xx it stays closed a moment
+    // (see reply-concurrency.e2e-spec.ts); each test here starts with it open.
+    const closedFor = agent().pausedUntil() - Date.now();
+    if (closedFor > 0) await new Promise((resolve) => setTimeout(resolve, closedFor));
     server.requests.length = 0;
     server.behave({ kind: 'answer', content: 'Open **Settings** and choose _Security_.' });
   });

@@ -8,6 +8,7 @@ import { insertJobsSql, JobQueue } from '../src/queue/job-queue';
 import { eventually } from './support/sms-fixtures';
 import { startTestApp, TestApp } from './support/test-app';
 
+const ONE_AT_A_TIME = { fetchers: 1, maxInFlight: 1, maxInFlightPerOrganization: 1 };
 const QUEUE = {
   name: 'job-queue-copy-check',
   // Not pg-boss's defaults, so each setting has to flow from the queue into the job.
@@ -80,7 +81,7 @@ describe('JobQueue: jobs queued in the same statement as their rows', () => {
        ${insertJobsSql('source', '$1')}`,
       [QUEUE.name],
     );
-    await queue.work<{ n: number }>(QUEUE.name, 1, async (data) => {
+    await queue.work<{ n: number }>(QUEUE.name, ONE_AT_A_TIME, async (data) => {
       seen.push(data);
     });
     queue.nudge(QUEUE.name);
@@ -92,5 +93,47 @@ describe('JobQueue: jobs queued in the same statement as their rows', () => {
       return job?.state === 'completed';
     }, 10_000);
     expect(seen).toContainEqual({ n: 2 });
+  });
+});
+
+describe('JobQueue: a job postponed untried', () => {
+  let t: TestApp;
+  let queue: JobQueue;
+  const POSTPONED = { ...QUEUE, name: 'job-queue-postpone-check' };
+
+  beforeAll(async () => {
+    t = await startTestApp({ REPLY_WORKER_CONCURRENCY: '0', QUEUE_POLL_SECONDS: '1' });
+    queue = t.running.app.get(JobQueue);
+    await queue.define(POSTPONED);
+  });
+
+  afterAll(() => t?.close());
+
+  it('goes back to the queue for that long and runs again without counting a retry', async () => {
+    const runs: { retryCount: number; at: number }[] = [];
+    await queue.work<{ n: number }>(POSTPONED.name, ONE_AT_A_TIME, async (_data, job) => {
+      runs.push({ retryCount: job.retryCount, at: Date.now() });
+      if (runs.length === 1) throw Object.assign(new Error('not now'), { postponeSeconds: 2 });
+    });
+    await t.running.app.get(DataSource).query(
+      `WITH source AS (SELECT '{"n": 3}'::jsonb AS data, 'postponed' AS singleton_key)
+         ${insertJobsSql('source', '$1')}`,
+      [POSTPONED.name],
+    );
+    queue.nudge(POSTPONED.name);
+    const job = async () =>
+      (
+        await t.running.app
+          .get(DataSource)
+          .query(
+            `SELECT state, retry_count, started_on FROM pgboss.job WHERE name = $1 AND singleton_key = 'postponed'`,
+            [POSTPONED.name],
+          )
+      )[0] as { state: string; retry_count: number; started_on: Date | null };
+    await eventually(async () => runs.length === 1 && (await job()).state === 'created');
+    expect(await job()).toMatchObject({ retry_count: 0, started_on: null });
+    await eventually(async () => (await job()).state === 'completed', 15_000);
+    expect(runs.map((run) => run.retryCount)).toEqual([0, 0]);
+    expect(runs[1].at - runs[0].at).toBeGreaterThanOrEqual(2_000 - 50);
   });
 });

@@ -36,8 +36,16 @@ export interface BenchConfig {
   /** Page (1-based) whose latency is compared with the first page's. */
   inboxDeepPage: number;
   inboxSamples: number;
-  /** Skip parts for quick iterations, e.g. BENCH_ONLY=throughput,e2e (scaleout: PostgreSQL only). */
+  /** Skip parts for quick iterations, e.g. BENCH_ONLY=throughput,e2e or `-- --only replies` (scaleout: PostgreSQL only). */
   only: Set<string> | null;
+  /** Latency of every completion of the benchmark's model server (replies, fairness). */
+  modelLatencyMs: number;
+  /** Backlogs drained by the local agent (drain). */
+  drainSizes: number[];
+  /** Completed jobs added to pg-boss's table before the last drain (0: that drain is skipped). */
+  drainCompletedJobs: number;
+  /** Webhooks per second that build each backlog through a web-only instance. */
+  drainFillRate: number;
   /** Adds --cpu-prof to the app process; profiles land in bench/results/profiles. */
   cpuProfile: boolean;
   databaseUrl: string | null;
@@ -45,7 +53,17 @@ export interface BenchConfig {
   appDist: string;
 }
 
-export const PARTS = ['throughput', 'e2e', 'growth', 'history', 'inbox', 'scaleout'] as const;
+export const PARTS = [
+  'throughput',
+  'e2e',
+  'growth',
+  'history',
+  'inbox',
+  'replies',
+  'fairness',
+  'drain',
+  'scaleout',
+] as const;
 export type Part = (typeof PARTS)[number];
 
 function int(name: string, fallback: number, min = 1): number {
@@ -75,9 +93,10 @@ export function loadBenchConfig(): BenchConfig {
   ) {
     throw new Error('BENCH_CHANNEL_TIERS must start at BENCH_CHANNELS and increase');
   }
-  const only = process.env.BENCH_ONLY
-    ? new Set(process.env.BENCH_ONLY.split(',').map((part) => part.trim()))
-    : null;
+  // `npm run bench -- --only replies,drain` or BENCH_ONLY=replies,drain.
+  const flag = process.argv.indexOf('--only');
+  const selected = flag >= 0 ? process.argv[flag + 1] : process.env.BENCH_ONLY;
+  const only = selected ? new Set(selected.split(',').map((part) => part.trim())) : null;
   for (const part of only ?? []) {
     if (!(PARTS as readonly string[]).includes(part)) {
       throw new Error(`BENCH_ONLY: unknown part "${part}" (parts: ${PARTS.join(', ')})`);
@@ -107,6 +126,10 @@ export function loadBenchConfig(): BenchConfig {
     inboxDeepPage: int('BENCH_INBOX_DEEP_PAGE', 50, 2),
     inboxSamples: int('BENCH_INBOX_SAMPLES', 300),
     only,
+    modelLatencyMs: int('BENCH_MODEL_LATENCY_MS', 2_000),
+    drainSizes: intList('BENCH_DRAIN_SIZES', [1_000, 20_000]),
+    drainCompletedJobs: int('BENCH_DRAIN_COMPLETED_JOBS', 1_000_000, 0),
+    drainFillRate: int('BENCH_DRAIN_FILL_RATE', 500),
     cpuProfile: process.env.BENCH_CPU_PROFILE === '1',
     databaseUrl: process.env.DATABASE_URL || null,
     appDist: resolve(__dirname, '..', '..', process.env.BENCH_APP_DIST || 'dist'),

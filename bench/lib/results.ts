@@ -2,6 +2,7 @@
 import type { Settled } from './app';
 import type { BenchConfig } from './config';
 import type { LatencyStats, LoadResult } from './load';
+import type { ModelSpeedResults } from './model-speed';
 import type { TargetCheck } from './report';
 import type { ScaleOutRun } from './scale-out';
 
@@ -82,6 +83,8 @@ export interface Results {
   endToEnd?: EndToEndRun;
   /** Two web-only instances on one database (BENCH_ONLY part scaleout). */
   scaleOut?: ScaleOutRun;
+  /** Replies at the model's speed: bursts, fairness, backlog drains (issue #13). */
+  modelSpeed?: ModelSpeedResults;
   growth: { channels: GrowthTier[]; history: HistoryRun[]; inbox?: InboxRun };
   appPeakRssMb: number | null;
   rssTimeline: { phase: string; currentMb: number | null; peakMb: number | null }[];

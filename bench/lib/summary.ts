@@ -14,6 +14,7 @@ import {
 } from './report';
 import type { Results } from './results';
 import { formatHotPath, hotPathTargets } from './scale-out';
+import { formatModelSpeed, modelSpeedTargets } from './model-speed-summary';
 
 export function evaluateTargets(results: Results): TargetCheck[] {
   const checks: TargetCheck[] = [];
@@ -94,6 +95,7 @@ export function evaluateTargets(results: Results): TargetCheck[] {
     );
   }
   checks.push(...hotPathTargets(results));
+  if (results.modelSpeed) checks.push(...modelSpeedTargets(results.modelSpeed));
   if (results.appPeakRssMb !== null) {
     check('app peak RSS ≤ 300 MB', `${num(results.appPeakRssMb)} MB`, results.appPeakRssMb <= 300);
   }
@@ -134,8 +136,6 @@ export function formatReport(results: Results): string {
   }
   out.push(`Floor database: ${results.database.floor}`);
 
-  out.push('');
-  out.push('1. Webhook acknowledgement (signed inbound SMS → 200)');
   const rows: string[][] = [];
   for (const [name, runs] of [
     ['app', app],
@@ -147,7 +147,11 @@ export function formatReport(results: Results): string {
     rows.push(loadRow(`${name}, saturation (${config.connections} conn)`, runs.saturation));
     rows.push(loadRow(`${name}, ${config.fixedRate} req/s`, runs.fixedRate));
   }
-  out.push(table(['', ...LOAD_HEADER], rows));
+  if (rows.length) {
+    out.push('');
+    out.push('1. Webhook acknowledgement (signed inbound SMS → 200)');
+    out.push(table(['', ...LOAD_HEADER], rows));
+  }
   for (const [name, runs] of [
     ['app', app],
     ['app web-only', appWebOnly],
@@ -254,12 +258,13 @@ export function formatReport(results: Results): string {
     );
   }
 
-  out.push('');
-  out.push('4. Memory');
-  out.push(
-    `  app peak RSS: ${num(results.appPeakRssMb)} MB` +
-      (results.database.kind === 'embedded' ? ' (includes its embedded PGlite database)' : ''),
-  );
+  if (results.appPeakRssMb !== null) {
+    out.push('', '4. Memory');
+    out.push(
+      `  app peak RSS: ${num(results.appPeakRssMb)} MB` +
+        (results.database.kind === 'embedded' ? ' (includes its embedded PGlite database)' : ''),
+    );
+  }
   const phases = results.rssTimeline.map((p) => `${p.phase} ${num(p.currentMb)}`).join(', ');
   if (phases) out.push(`  app RSS after each phase (MB): ${phases}`);
   if (appWebOnly?.peakRssMb) {
@@ -269,6 +274,8 @@ export function formatReport(results: Results): string {
     const peak = results.webhooks[name]?.peakRssMb;
     if (peak) out.push(`  ${name} peak RSS: ${num(peak)} MB (runs under ts-node)`);
   }
+
+  if (results.modelSpeed) out.push(...formatModelSpeed(results.modelSpeed));
 
   out.push('');
   out.push('Targets (printed, not asserted)');

@@ -35,6 +35,25 @@ describe('loadConfig', () => {
     expect(config.encryptionKeys.current).toHaveLength(32);
   });
 
+  it('runs one claiming loop, 128 reply jobs at once, 200 of one organization, by default', () => {
+    const config = loadConfig(base);
+    expect(config.replyWorkerConcurrency).toBe(1);
+    expect(config.agentMaxConcurrency).toBe(128);
+    expect(config.agentMaxConcurrencyPerOrganization).toBe(200);
+    const set = loadConfig({
+      ...base,
+      AGENT_MAX_CONCURRENCY: '500',
+      AGENT_MAX_CONCURRENCY_PER_ORGANIZATION: '20',
+    });
+    expect([set.agentMaxConcurrency, set.agentMaxConcurrencyPerOrganization]).toEqual([500, 20]);
+    expect(failure({ ...base, AGENT_MAX_CONCURRENCY: '0' }).message).toBe(
+      'Invalid configuration: AGENT_MAX_CONCURRENCY must be between 1 and 10000',
+    );
+    expect(failure({ ...base, AGENT_MAX_CONCURRENCY_PER_ORGANIZATION: 'many' }).message).toBe(
+      'Invalid configuration: AGENT_MAX_CONCURRENCY_PER_ORGANIZATION must be a whole number, got "many"',
+    );
+  });
+
   it('seeds a demo organization only on an embedded database on disk, outside production', () => {
     expect(loadConfig(base).demoOrganization).toBe(true);
     expect(loadConfig({ ...base, NODE_ENV: 'production' }).demoOrganization).toBe(false);

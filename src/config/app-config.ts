@@ -46,8 +46,12 @@ export interface AppConfig {
    * a load balancer polling it moves traffic elsewhere first.
    */
   shutdownDrainSeconds: number;
-  /** Worker concurrency for reply jobs; 0 disables the worker in this process. */
+  /** Fetch loops per reply queue in this process (each claims jobs in batches); 0: HTTP only. */
   replyWorkerConcurrency: number;
+  /** Reply jobs (and so model calls) running at once in this process. */
+  agentMaxConcurrency: number;
+  /** Reply jobs of one organization running at once, every instance together. */
+  agentMaxConcurrencyPerOrganization: number;
   /** How often idle workers poll (pg-boss minimum 0.5 s); a local enqueue also wakes them at once. */
   queuePollSeconds: number;
   /** Every connected channel is re-checked at least this often by the sweep (0: no sweep). */
@@ -292,7 +296,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     logLevel,
     metricsToken: env.METRICS_TOKEN ? parseMetricsToken(env.METRICS_TOKEN) : null,
     shutdownDrainSeconds: parseInteger(env, 'SHUTDOWN_DRAIN_SECONDS', 0, 0, 60),
-    replyWorkerConcurrency: parseInteger(env, 'REPLY_WORKER_CONCURRENCY', 4, 0, 64),
+    replyWorkerConcurrency: parseInteger(env, 'REPLY_WORKER_CONCURRENCY', 1, 0, 64),
+    agentMaxConcurrency: parseInteger(env, 'AGENT_MAX_CONCURRENCY', 128, 1, 10_000),
+    agentMaxConcurrencyPerOrganization: parseInteger(
+      env,
+      'AGENT_MAX_CONCURRENCY_PER_ORGANIZATION',
+      200,
+      1,
+      100_000,
+    ),
     queuePollSeconds: parseInteger(env, 'QUEUE_POLL_SECONDS', 2, 1, 60),
     channelHealthSweepMinutes: parseInteger(env, 'CHANNEL_HEALTH_SWEEP_MINUTES', 60, 0, 1440),
     replyRetryDelaySeconds: parseInteger(env, 'REPLY_RETRY_DELAY_SECONDS', 5, 1, 3600),

@@ -82,7 +82,153 @@ export function insertJobsSql(source: string, queueParam: string): string {
     RETURNING id`;
 }
 
+/**
+ * The jobs of one organization (`data.organizationId`; jobs without one form a group of their
+ * own) are claimed fairly against every other organization's. Both indexes are partial, so
+ * completed jobs, however many, cost them nothing.
+ */
+const CLAIM_INDEXES = [
+  `CREATE INDEX IF NOT EXISTS job_waiting_by_organization ON pgboss.job
+     (name, (COALESCE(data->>'organizationId', '')), created_on, id) WHERE state < 'active'`,
+  `CREATE INDEX IF NOT EXISTS job_active_by_organization ON pgboss.job
+     (name, (COALESCE(data->>'organizationId', ''))) WHERE state = 'active'`,
+];
+
+/**
+ * Claims up to $2 due jobs of queue $1, fairly: the organizations with jobs waiting are listed by
+ * a loose index scan (one index probe each, however long their backlogs), each may have at most $3
+ * jobs active across every instance, and the jobs are taken in turns (each organization's oldest
+ * first, the organizations with fewest active first), so one organization's backlog of thousands
+ * cannot keep another's single message waiting. What pg-boss 10.4's fetch sets on a job (active,
+ * started_on, retry_count) is set the same way; SKIP LOCKED hands a job to one claimer only, and
+ * a job another claimer took meanwhile no longer matches `state < 'active'` once locked. The cap
+ * is read from the statement's snapshot: two instances claiming at the same instant may together
+ * pass it by one batch.
+ */
+export const CLAIM_FAIRLY = `
+  WITH RECURSIVE waiting(organization_id) AS (
+    (SELECT COALESCE(data->>'organizationId', '') FROM pgboss.job
+     WHERE name = $1 AND state < 'active'
+     ORDER BY COALESCE(data->>'organizationId', '') LIMIT 1)
+    UNION ALL
+    SELECT (SELECT COALESCE(j.data->>'organizationId', '') FROM pgboss.job j
+            WHERE j.name = $1 AND j.state < 'active'
+              AND COALESCE(j.data->>'organizationId', '') > w.organization_id
+            ORDER BY COALESCE(j.data->>'organizationId', '') LIMIT 1)
+    FROM waiting w WHERE w.organization_id IS NOT NULL
+  ),
+  candidates AS (
+    SELECT c.id, c.created_on,
+      a.running + row_number() OVER (PARTITION BY w.organization_id ORDER BY c.created_on, c.id) AS turn
+    FROM waiting w
+    CROSS JOIN LATERAL (
+      SELECT count(*)::int AS running FROM pgboss.job
+      WHERE name = $1 AND state = 'active'
+        AND COALESCE(data->>'organizationId', '') = w.organization_id
+    ) a
+    CROSS JOIN LATERAL (
+      SELECT j.id, j.created_on FROM pgboss.job j
+      WHERE j.name = $1 AND j.state < 'active' AND j.start_after < now()
+        AND COALESCE(j.data->>'organizationId', '') = w.organization_id
+      ORDER BY COALESCE(j.data->>'organizationId', ''), j.created_on, j.id
+      LIMIT GREATEST(0, LEAST($2::int, $3::int - a.running))
+    ) c
+    WHERE w.organization_id IS NOT NULL
+  ),
+  chosen AS (
+    SELECT id FROM candidates ORDER BY turn, created_on, id LIMIT $2::int
+  ),
+  locked AS (
+    SELECT j.id FROM pgboss.job j
+    WHERE j.name = $1 AND j.id IN (SELECT id FROM chosen) AND j.state < 'active' AND j.start_after < now()
+    FOR UPDATE SKIP LOCKED
+  )
+  UPDATE pgboss.job j SET
+    state = 'active',
+    started_on = now(),
+    retry_count = CASE WHEN j.started_on IS NOT NULL THEN j.retry_count + 1 ELSE j.retry_count END
+  FROM locked
+  WHERE j.name = $1 AND j.id = locked.id
+  RETURNING j.id, j.data, j.retry_count AS "retryCount", j.retry_limit AS "retryLimit"`;
+
+/**
+ * A job handed back untried: waiting again, and with started_on cleared its next claim does not
+ * count a retry (pg-boss's fetch counts one only for a job that had started).
+ */
+const POSTPONE = `UPDATE pgboss.job
+  SET state = 'created', started_on = NULL, start_after = now() + $3 * interval '1 second'
+  WHERE name = $1 AND id = $2 AND state = 'active'`;
+
+/** Longest a full pool waits for more free slots before claiming for the ones it has. */
+const CLAIM_GATHER_MS = 20;
+
 type Handler<T> = (data: T, job: JobInfo) => Promise<void>;
+
+export interface WorkOptions {
+  /** Fetch loops for the queue in this process (0: none); each claims jobs in batches. */
+  fetchers: number;
+  /** Jobs of the queue running at once in this process; a loop never claims more than are free. */
+  maxInFlight: number;
+  /** Jobs of one organization active at once, all instances together. */
+  maxInFlightPerOrganization: number;
+  /** Claim nothing before this time (epoch ms), e.g. while the model API asked us to wait. */
+  pausedUntil?: () => number;
+}
+
+interface ClaimedJob<T> {
+  id: string;
+  data: T;
+  retryCount: number;
+  retryLimit: number;
+}
+
+/** The slots of one queue's work in this process: running jobs plus slots being claimed for. */
+class Slots {
+  busy = 0;
+  private readonly waiters = new Set<() => void>();
+  constructor(readonly size: number) {}
+  get free(): number {
+    return this.size - this.busy;
+  }
+  release(count: number): void {
+    this.busy -= count;
+    for (const wake of [...this.waiters]) wake();
+  }
+  /** Resolves when a slot is released, after `ms` at most. */
+  waitForRelease(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const stop = this.onRelease(() => {
+        clearTimeout(timer);
+        stop();
+        resolve();
+      });
+      const timer = setTimeout(() => {
+        stop();
+        resolve();
+      }, ms);
+    });
+  }
+  /** Resolves once `count` slots are free, after `ms` at most. */
+  waitForFree(count: number, ms: number): Promise<void> {
+    if (this.free >= count) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        stop();
+        resolve();
+      };
+      const stop = this.onRelease(() => {
+        if (this.free >= count) done();
+      });
+      const timer = setTimeout(done, ms);
+    });
+  }
+  /** Calls `wake` at every release until the returned function is called. */
+  onRelease(wake: () => void): () => void {
+    this.waiters.add(wake);
+    return () => this.waiters.delete(wake);
+  }
+}
 
 @Injectable()
 export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
@@ -90,10 +236,15 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
   private readonly boss: PgBoss;
   private readonly sleepers = new Map<string, Set<() => void>>();
   private readonly defined = new Set<string>();
+  /** Queues nudged while no loop was asleep: the next idle() returns at once. */
+  private readonly nudged = new Set<string>();
   private readonly loops: Promise<void>[] = [];
+  private readonly running = new Set<Promise<void>>();
   private stopping = false;
   private started: Promise<void> | null = null;
-  private running = false;
+  private ready = false;
+  /** Jobs claimed since start, per queue: what the backlog tests read to see nothing is hoarded. */
+  private readonly claimedCounts = new Map<string, number>();
 
   constructor(
     @Inject(DATABASE_URL) databaseUrl: string,
@@ -112,20 +263,51 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
         1,
         Math.min(120, Math.floor(config.replyJobExpireSeconds / 2)),
       ),
+      // A finished job records nothing the messages table does not: completed and failed jobs
+      // leave the job table after an hour (pg-boss's default is 12 h), so the table a claim works
+      // on stays small; the archive keeps them a week for inspection.
+      archiveCompletedAfterSeconds: 3_600,
+      deleteAfterDays: 7,
     });
     this.boss.on('error', (error) => this.logger.error({ err: error }, 'pg-boss error'));
   }
 
   onModuleInit(): Promise<void> {
-    this.started ??= this.boss.start().then(() => {
-      this.running = true;
-    });
+    this.started ??= this.boss
+      .start()
+      .then(() => this.createClaimIndexes())
+      .then(() => {
+        this.ready = true;
+      });
     return this.started;
   }
 
   /** Started, and not stopping: what readiness reports as "job queue". */
   get isRunning(): boolean {
-    return this.running && !this.stopping;
+    return this.ready && !this.stopping;
+  }
+
+  /** Jobs of `name` this process has claimed since it started. */
+  claimedCount(name: string): number {
+    return this.claimedCounts.get(name) ?? 0;
+  }
+
+  /** On pg-boss's table, which pg-boss creates at its start (after our migrations ran). */
+  private async createClaimIndexes(): Promise<void> {
+    for (const sql of CLAIM_INDEXES) {
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          await this.boss.getDb().executeSql(sql, []);
+          break;
+        } catch (error) {
+          // Instances starting together: another one is creating the same index.
+          const code = (error as { code?: string }).code;
+          const race = code === '40P01' || code === '23505' || code === '42P07';
+          if (!race || attempt >= 5) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+        }
+      }
+    }
   }
 
   /**
@@ -190,70 +372,120 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
 
   /** Wakes this process's idle workers at once instead of waiting for their next poll. */
   nudge(name: string): void {
-    for (const wake of this.sleepers.get(name) ?? []) wake();
+    const sleepers = this.sleepers.get(name);
+    if (!sleepers?.size) {
+      this.nudged.add(name);
+      return;
+    }
+    for (const wake of sleepers) wake();
   }
 
   /**
-   * Runs `concurrency` workers for a queue. Each one fetches a job, runs it and records the
-   * outcome itself (settle), so pg-boss never issues a completion of its own: pg-boss 10's
-   * work() does not await its complete()/fail(), which during a database outage rejected
-   * unhandled and could leave a job active. A job fetched just as the connection dropped stays
-   * active until it expires (REPLY_JOB_EXPIRE_SECONDS), then is retried.
+   * Runs a queue's jobs in this process: `fetchers` loops claim jobs in batches, never more than
+   * the free slots of `maxInFlight` (so a backlog of any size stays in the database), and start
+   * each at once; a finished job frees its slot and wakes the loops. Each job's outcome is
+   * recorded here (settle), never by pg-boss: pg-boss 10's work() did not await its
+   * complete()/fail(), which during a database outage rejected unhandled and could leave a job
+   * active. A job claimed just as the connection dropped stays active until it expires
+   * (REPLY_JOB_EXPIRE_SECONDS), then is retried.
    */
   async work<T extends object>(
     name: string,
-    concurrency: number,
+    options: WorkOptions,
     handler: Handler<T>,
   ): Promise<void> {
-    if (concurrency <= 0) return;
+    if (options.fetchers <= 0 || options.maxInFlight <= 0) return;
     await this.onModuleInit();
-    for (let i = 0; i < concurrency; i += 1) {
-      this.loops.push(this.workLoop(name, handler));
+    const slots = new Slots(options.maxInFlight);
+    for (let i = 0; i < options.fetchers; i += 1) {
+      this.loops.push(this.fetchLoop(name, options, slots, handler));
     }
   }
 
-  private async workLoop<T extends object>(name: string, handler: Handler<T>): Promise<void> {
+  private async fetchLoop<T extends object>(
+    name: string,
+    options: WorkOptions,
+    slots: Slots,
+    handler: Handler<T>,
+  ): Promise<void> {
+    const pollMs = this.config.queuePollSeconds * 1_000;
     while (!this.stopping) {
-      let job: PgBoss.JobWithMetadata<T> | undefined;
+      const pausedMs = (options.pausedUntil?.() ?? 0) - Date.now();
+      if (pausedMs > 0) {
+        await this.idle(name, Math.min(pausedMs, pollMs), slots, false);
+        continue;
+      }
+      const wanted = slots.free;
+      if (wanted <= 0) {
+        await slots.waitForRelease(pollMs);
+        // Jobs end one by one: gather a few free slots (for a moment at most) so that a busy
+        // pool claims in batches, not one statement per job.
+        await slots.waitForFree(Math.max(1, Math.floor(slots.size / 8)), CLAIM_GATHER_MS);
+        continue;
+      }
+      // Reserved before the claim, so several loops sharing the slots never claim more than free.
+      slots.busy += wanted;
+      let jobs: ClaimedJob<T>[] = [];
       try {
-        [job] = await this.boss.fetch<T>(name, { batchSize: 1, includeMetadata: true });
+        jobs = await this.claim<T>(name, wanted, options.maxInFlightPerOrganization);
       } catch (error) {
         this.logger.warn({ err: error, queue: name }, 'could not fetch a job');
       }
-      if (!job) {
-        await this.idle(name);
-        continue;
+      slots.release(wanted - jobs.length);
+      this.claimedCounts.set(name, this.claimedCount(name) + jobs.length);
+      for (const job of jobs) {
+        const run = this.run(name, job, handler).finally(() => {
+          this.running.delete(run);
+          slots.release(1);
+        });
+        this.running.add(run);
       }
-      let failure: unknown = null;
-      const { requestId, receivedAt } = (job.data ?? {}) as JobTrace;
-      try {
-        await runWithRequestId(this.pino, requestId, { job: { queue: name, id: job.id } }, () =>
-          handler(job.data, {
-            id: job.id,
-            retryCount: job.retryCount,
-            retryLimit: job.retryLimit,
-            requestId,
-            receivedAt,
-          }),
-        );
-      } catch (error) {
-        failure = error;
-      }
-      await this.settle(name, job.id, failure);
+      // Fewer than asked: the queue is dry, or its organizations are at their cap until one of
+      // their jobs ends (here or, seen at the next poll, on another instance).
+      if (jobs.length < wanted) await this.idle(name, pollMs, slots, true);
     }
   }
 
-  /** Sleeps one poll interval, or less when nudged or stopping. */
-  private idle(name: string): Promise<void> {
+  private async claim<T>(name: string, limit: number, perOrganization: number) {
+    const { rows } = await this.boss
+      .getDb()
+      .executeSql(CLAIM_FAIRLY, [name, limit, perOrganization]);
+    return rows as ClaimedJob<T>[];
+  }
+
+  private async run<T>(name: string, job: ClaimedJob<T>, handler: Handler<T>): Promise<void> {
+    let failure: unknown = null;
+    const { requestId, receivedAt } = (job.data ?? {}) as JobTrace;
+    try {
+      await runWithRequestId(this.pino, requestId, { job: { queue: name, id: job.id } }, () =>
+        handler(job.data, {
+          id: job.id,
+          retryCount: job.retryCount,
+          retryLimit: job.retryLimit,
+          requestId,
+          receivedAt,
+        }),
+      );
+    } catch (error) {
+      failure = error;
+    }
+    await this.settle(name, job.id, failure);
+  }
+
+  /** Sleeps up to `ms`, less when nudged, stopping or (wakeOnRelease) a slot is released. */
+  private idle(name: string, ms: number, slots: Slots, wakeOnRelease: boolean): Promise<void> {
+    if (this.nudged.delete(name) || this.stopping) return Promise.resolve();
     return new Promise((resolve) => {
       const sleepers = this.sleepers.get(name) ?? new Set<() => void>();
       this.sleepers.set(name, sleepers);
+      const stopListening = wakeOnRelease ? slots.onRelease(() => wake()) : () => undefined;
       const wake = () => {
         clearTimeout(timer);
         sleepers.delete(wake);
+        stopListening();
         resolve();
       };
-      const timer = setTimeout(wake, this.config.queuePollSeconds * 1_000);
+      const timer = setTimeout(wake, ms);
       sleepers.add(wake);
     });
   }
@@ -261,14 +493,19 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
   /**
    * Records a job's outcome, awaited and retried while the database is away (for a minute), so a
    * database blip does not leave the job 'active' until it expires. A failure carrying
-   * retryAfterSeconds (Twilio's Retry-After) is not retried sooner than that.
+   * retryAfterSeconds (Twilio's or the model API's Retry-After) is not retried sooner than that;
+   * one carrying postponeSeconds (nothing was attempted) goes back to the queue for that long
+   * without counting as a try.
    */
   private async settle(name: string, id: string, failure: unknown): Promise<void> {
     const deadline = Date.now() + 60_000;
     for (;;) {
       try {
+        const postpone = (failure as { postponeSeconds?: number } | null)?.postponeSeconds;
         if (failure === null) {
           await this.boss.complete(name, id);
+        } else if (postpone !== undefined) {
+          await this.boss.getDb().executeSql(POSTPONE, [name, id, postpone]);
         } else {
           const message = failure instanceof Error ? failure.message : String(failure);
           await this.boss.fail(name, id, { message });
@@ -304,7 +541,9 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
     await this.started.catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
     const drained = await Promise.race([
-      Promise.all(this.loops).then(() => true),
+      Promise.all(this.loops)
+        .then(() => Promise.all(this.running))
+        .then(() => true),
       new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 7_000))),
     ]);
     clearTimeout(timer);

@@ -1,13 +1,16 @@
 /**
  * An OpenAI-compatible chat completions server on a loopback port, for testing the `openai`
  * agent provider over real HTTP. It records every request and answers as told: a completion,
- * an HTTP error, an empty choices list, or after a delay (or never, or with a body that never
- * ends, to exercise timeouts).
+ * an HTTP error (with headers such as Retry-After), an empty choices list, or after a delay (or
+ * never, or with a body that never ends, to exercise timeouts). It counts the requests it holds
+ * at once, so a test can see how many model calls the app had in flight.
  */
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface RecordedRequest {
+  /** Date.now() when the request arrived. */
+  receivedAt: number;
   method: string;
   path: string;
   headers: IncomingMessage['headers'];
@@ -20,10 +23,12 @@ export interface RecordedRequest {
 
 export type Behaviour =
   | { kind: 'answer'; content: string | null; delayMs?: number }
-  | { kind: 'error'; status: number; message?: string }
+  | { kind: 'error'; status: number; message?: string; headers?: Record<string, string> }
   | { kind: 'no-choices' }
   /** Accepts the request and never answers (until the server closes). */
   | { kind: 'hang' }
+  /** Answers `content`, but only when the test calls release(). */
+  | { kind: 'hold'; content: string }
   /** Sends 200 and the start of the body, then nothing more. */
   | { kind: 'stall-body' };
 
@@ -31,8 +36,18 @@ export interface FakeOpenAiServer {
   /** Origin, e.g. http://127.0.0.1:12345 (the API lives under /v1). */
   url: string;
   requests: RecordedRequest[];
+  /** Requests received and not yet answered, now and at most so far (see resetStats). */
+  inFlight(): number;
+  maxInFlight(): number;
+  resetStats(): void;
   /** How every following request is answered. */
   behave(behaviour: Behaviour): void;
+  /** How the next request is answered (before behave()'s); several calls queue up. */
+  behaveOnce(behaviour: Behaviour): void;
+  /** Answers the `count` oldest held requests (all when omitted); resolves to how many. */
+  release(count?: number): number;
+  /** The requests still held, oldest first. */
+  held(): RecordedRequest[];
   close(): Promise<void>;
 }
 
@@ -54,8 +69,13 @@ function completion(model: string, content: string | null) {
   };
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
 }
 
@@ -63,6 +83,10 @@ export async function startFakeOpenAiServer(): Promise<FakeOpenAiServer> {
   const requests: RecordedRequest[] = [];
   let behaviour: Behaviour = { kind: 'answer', content: 'Hello from the fake model.' };
   const timers = new Set<NodeJS.Timeout>();
+  const once: Behaviour[] = [];
+  const holding: { request: RecordedRequest; answer: () => void }[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
 
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -74,9 +98,33 @@ export async function startFakeOpenAiServer(): Promise<FakeOpenAiServer> {
         return;
       }
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as RecordedRequest['body'];
-      requests.push({ method: req.method, path, headers: req.headers, body });
-      const current = behaviour;
+      const recorded: RecordedRequest = {
+        receivedAt: Date.now(),
+        method: req.method,
+        path,
+        headers: req.headers,
+        body,
+      };
+      requests.push(recorded);
+      inFlight += 1;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      let counted = true;
+      const settled = () => {
+        if (counted) inFlight -= 1;
+        counted = false;
+      };
+      res.once('finish', settled);
+      res.once('close', settled);
+      const current = once.shift() ?? behaviour;
       switch (current.kind) {
+        case 'hold':
+          holding.push({
+            request: recorded,
+            answer: () => {
+              if (!res.destroyed) send(res, 200, completion(body.model, current.content));
+            },
+          });
+          return;
         case 'answer': {
           const respond = () => send(res, 200, completion(body.model, current.content));
           if (!current.delayMs) return respond();
@@ -88,14 +136,19 @@ export async function startFakeOpenAiServer(): Promise<FakeOpenAiServer> {
           return;
         }
         case 'error':
-          return send(res, current.status, {
-            error: {
-              message: current.message ?? `Fake error ${current.status}`,
-              type: current.status >= 500 ? 'server_error' : 'invalid_request_error',
-              param: null,
-              code: null,
+          return send(
+            res,
+            current.status,
+            {
+              error: {
+                message: current.message ?? `Fake error ${current.status}`,
+                type: current.status >= 500 ? 'server_error' : 'invalid_request_error',
+                param: null,
+                code: null,
+              },
             },
-          });
+            current.headers,
+          );
         case 'no-choices':
           return send(res, 200, { ...completion(body.model, null), choices: [] });
         case 'hang':
@@ -113,9 +166,24 @@ export async function startFakeOpenAiServer(): Promise<FakeOpenAiServer> {
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    inFlight: () => inFlight,
+    maxInFlight: () => maxInFlight,
+    resetStats() {
+      requests.length = 0;
+      maxInFlight = inFlight;
+    },
     behave(next) {
       behaviour = next;
     },
+    behaveOnce(next) {
+      once.push(next);
+    },
+    release(count = holding.length) {
+      const released = holding.splice(0, count);
+      for (const { answer } of released) answer();
+      return released.length;
+    },
+    held: () => holding.map(({ request }) => request),
     async close() {
       for (const timer of timers) clearTimeout(timer);
       server.closeAllConnections();

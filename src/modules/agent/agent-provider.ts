@@ -43,4 +43,9 @@ export abstract class AgentProvider {
 
   /** Rejects only with AgentError for provider failures. */
   abstract answer(request: AgentProviderRequest): Promise<AgentProviderAnswer>;
+
+  /** Epoch ms before which a call would only wait (the API asked us to slow down); 0: now. */
+  pausedUntil(): number {
+    return 0;
+  }
 }

@@ -11,16 +11,32 @@ export class AgentError extends Error {
   readonly provider: string;
   /** HTTP status from the model API, when it answered with one. */
   readonly status?: number;
+  /** Not before this: the model API's Retry-After, or how long its gate stays closed. */
+  readonly retryAfterSeconds?: number;
+  /**
+   * No call was made (the provider's gate was closed): the attempt does not count, and the reply
+   * job goes back to the queue until then without using up one of its retries.
+   */
+  readonly postponeSeconds?: number;
 
   constructor(
     message: string,
-    options: { transient: boolean; provider: string; status?: number; cause?: unknown },
+    options: {
+      transient: boolean;
+      provider: string;
+      status?: number;
+      cause?: unknown;
+      retryAfterSeconds?: number;
+      postponeSeconds?: number;
+    },
   ) {
     super(message, { cause: options.cause });
     this.name = 'AgentError';
     this.transient = options.transient;
     this.provider = options.provider;
     this.status = options.status;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+    this.postponeSeconds = options.postponeSeconds;
   }
 }
 

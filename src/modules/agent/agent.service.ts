@@ -67,6 +67,11 @@ export class AgentService {
     return text ? { text, usedPassages: answer.usedPassages } : fallback;
   }
 
+  /** Until then, work that needs the agent is better left queued (see AgentProvider). */
+  pausedUntil(): number {
+    return this.provider.pausedUntil();
+  }
+
   private shape(text: string, format: ReplyFormat, maxChars: number | undefined): string {
     if (format === 'plain') return fitSmsReply(text, maxChars);
     const trimmed = text.trim();

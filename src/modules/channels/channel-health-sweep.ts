@@ -47,7 +47,11 @@ export class ChannelHealthSweep implements OnApplicationBootstrap {
     });
     await this.queue.schedule(QUEUES.channelHealthSweep, EVERY_MINUTE);
     if (this.config.replyWorkerConcurrency > 0) {
-      await this.queue.work(QUEUES.channelHealthSweep, 1, () => this.run().then(() => undefined));
+      await this.queue.work(
+        QUEUES.channelHealthSweep,
+        { fetchers: 1, maxInFlight: 1, maxInFlightPerOrganization: 1 },
+        () => this.run().then(() => undefined),
+      );
     }
   }
 

@@ -67,7 +67,7 @@ export class SendAgentReplyUseCase {
       await this.jobQueue.sendInTransaction(
         manager,
         QUEUES.smsSend,
-        { messageId: saved.id, requestId },
+        { messageId: saved.id, organizationId, requestId },
         saved.id,
       );
       return saved;

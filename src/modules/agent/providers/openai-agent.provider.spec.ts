@@ -6,7 +6,9 @@ import {
   OpenAIError,
 } from 'openai';
 import { AgentError } from '../agent.errors';
-import { toAgentError } from './openai-agent.provider';
+import type { AgentProviderRequest } from '../agent-provider';
+import { OpenAiAgentProvider, toAgentError } from './openai-agent.provider';
+import { ProviderGate } from './provider-gate';
 
 const statusError = (status: number): APIError =>
   APIError.generate(status, { error: { message: 'nope' } }, undefined, new Headers());
@@ -44,5 +46,35 @@ describe('toAgentError', () => {
     expect(toAgentError(new OpenAIError('bad'))).toMatchObject({ transient: false });
     const bug = new TypeError('x is undefined');
     expect(toAgentError(bug)).toBe(bug);
+  });
+});
+
+describe('OpenAiAgentProvider at a closed gate', () => {
+  const request = {
+    chatbot: { systemPrompt: '', name: 'Bot', fallbackMessage: 'x' },
+    history: [],
+    message: 'hello',
+    format: 'plain',
+    knowledge: { passages: [] },
+  } as unknown as AgentProviderRequest;
+
+  it('gives up without calling when the gate opens after the deadline: the job is postponed', async () => {
+    const gate = new ProviderGate();
+    gate.throttled(60_000);
+    const provider = new OpenAiAgentProvider(
+      // Nothing listens on port 9: a call would fail as a connection error, not a postponement.
+      {
+        apiKey: 'k',
+        baseUrl: 'http://127.0.0.1:9/v1',
+        model: 'm',
+        timeoutMs: 1_000,
+        deadlineMs: 3_500,
+      },
+      gate,
+    );
+    const failure = await provider.answer(request).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(AgentError);
+    expect(failure).toMatchObject({ transient: true, postponeSeconds: 60, retryAfterSeconds: 60 });
+    expect(provider.pausedUntil()).toBe(gate.openAt);
   });
 });

@@ -11,6 +11,7 @@ import type { AgentProviderAnswer, AgentProviderRequest } from '../agent-provide
 import { AgentProvider } from '../agent-provider';
 import { AgentError } from '../agent.errors';
 import { buildChatMessages } from './openai-messages';
+import { ProviderGate, retryAfterMs } from './provider-gate';
 
 const PROVIDER = 'openai';
 const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
@@ -36,11 +37,13 @@ export function toAgentError(error: unknown): unknown {
     });
   }
   if (error instanceof APIError && typeof error.status === 'number') {
+    const wait = retryAfterMs(error.headers);
     return new AgentError(`The model API answered ${error.status}`, {
       transient: isTransientStatus(error.status),
       provider: PROVIDER,
       status: error.status,
       cause: error,
+      retryAfterSeconds: wait === null ? undefined : Math.ceil(wait / 1_000),
     });
   }
   if (error instanceof OpenAIError) {
@@ -53,24 +56,46 @@ export function toAgentError(error: unknown): unknown {
   return error;
 }
 
+/** Pause before the second attempt of a call that failed without closing the gate (a timeout). */
+const RETRY_PAUSE_MS = 500;
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done);
+  });
+
 /** Any OpenAI-compatible chat completions API: OpenAI, Azure-style gateways, Ollama, vLLM... */
 export class OpenAiAgentProvider extends AgentProvider {
   readonly name = PROVIDER;
   private readonly client: OpenAI;
   /**
-   * The SDK's timeout covers each attempt only until response headers arrive, and it honours
-   * Retry-After; config.deadlineMs bounds the whole call so a reply never hangs (and the reply
-   * job's expiry is checked against it at start).
+   * The SDK's timeout covers each attempt only until response headers arrive; config.deadlineMs
+   * bounds the whole call, gate waits and the second attempt included, so a reply never hangs
+   * (and the reply job's expiry is checked against it at start). The second attempt is ours,
+   * not the SDK's (maxRetries 0), so that it too waits at the gate.
    */
-  constructor(private readonly config: AppConfig['openai']) {
+  constructor(
+    private readonly config: AppConfig['openai'],
+    private readonly gate = new ProviderGate(),
+  ) {
     super();
     this.client = new OpenAI({
       // Local servers (Ollama, vLLM) ignore the key, but the SDK requires one.
       apiKey: config.apiKey ?? 'unused',
       baseURL: config.baseUrl ?? DEFAULT_BASE_URL,
       timeout: config.timeoutMs,
-      maxRetries: OPENAI_MAX_RETRIES,
+      maxRetries: 0,
     });
+  }
+
+  override pausedUntil(): number {
+    return this.gate.openAt;
   }
 
   async answer(request: AgentProviderRequest): Promise<AgentProviderAnswer> {
@@ -93,6 +118,7 @@ export class OpenAiAgentProvider extends AgentProvider {
   }
 
   private async complete(request: AgentProviderRequest): Promise<ChatCompletion> {
+    const deadlineAt = Date.now() + this.config.deadlineMs;
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_resolve, reject) => {
@@ -102,17 +128,64 @@ export class OpenAiAgentProvider extends AgentProvider {
       }, this.config.deadlineMs);
     });
     try {
-      return await Promise.race([
-        this.client.chat.completions.create(
-          { model: this.config.model, messages: buildChatMessages(request) },
-          { signal: controller.signal },
-        ),
-        deadline,
-      ]);
-    } catch (error) {
-      throw toAgentError(error);
+      return await Promise.race([this.attempts(request, deadlineAt, controller.signal), deadline]);
     } finally {
       clearTimeout(timer);
     }
   }
+
+  private async attempts(
+    request: AgentProviderRequest,
+    deadlineAt: number,
+    signal: AbortSignal,
+  ): Promise<ChatCompletion> {
+    for (let attempt = 0; ; attempt += 1) {
+      await this.passGate(deadlineAt, signal, attempt > 0);
+      try {
+        const completion = await this.client.chat.completions.create(
+          { model: this.config.model, messages: buildChatMessages(request) },
+          { signal },
+        );
+        this.gate.succeeded();
+        return completion;
+      } catch (error) {
+        const failure = toAgentError(error);
+        if (!(failure instanceof AgentError)) throw failure;
+        if (failure.status === 429) {
+          this.gate.throttled(
+            failure.retryAfterSeconds === undefined ? null : failure.retryAfterSeconds * 1_000,
+          );
+        } else if (failure.transient && !isTimeout(error)) {
+          this.gate.failed();
+        }
+        if (!failure.transient || attempt >= OPENAI_MAX_RETRIES || signal.aborted) throw failure;
+      }
+    }
+  }
+
+  /**
+   * Waits for the gate if a call could still follow within the deadline; otherwise gives up at
+   * once without calling, and the job comes back when the gate opens.
+   */
+  private async passGate(deadlineAt: number, signal: AbortSignal, retry: boolean): Promise<void> {
+    const now = Date.now();
+    const wait = Math.max(
+      this.gate.openAt - now,
+      retry ? RETRY_PAUSE_MS * (0.5 + Math.random()) : 0,
+    );
+    if (wait <= 0) return;
+    if (now + wait + this.config.timeoutMs > deadlineAt && this.gate.openAt > now) {
+      const seconds = Math.ceil((this.gate.openAt - now) / 1_000);
+      throw new AgentError('The model API asked us to wait', {
+        transient: true,
+        provider: PROVIDER,
+        retryAfterSeconds: seconds,
+        ...(retry ? {} : { postponeSeconds: seconds }),
+      });
+    }
+    await sleep(wait, signal);
+  }
 }
+
+const isTimeout = (error: unknown): boolean =>
+  error instanceof APIConnectionTimeoutError || error instanceof APIUserAbortError;

@@ -94,7 +94,8 @@ const STORE_INBOUND: PreparedStatement = {
       WHERE sender = $17 AND customer_number = $4 AND $6 = 'opt-in' AND EXISTS (SELECT 1 FROM message)
     ),
     reply AS (
-      SELECT jsonb_build_object('messageId', message.id, 'requestId', $18::text, 'receivedAt', $19::float8) AS data,
+      SELECT jsonb_build_object('messageId', message.id, 'organizationId', $1::text,
+          'requestId', $18::text, 'receivedAt', $19::float8) AS data,
         message.id::text AS singleton_key
       FROM message, conversation
       WHERE $13 AND conversation.status = 'bot' AND NOT ${optedOutSql('$17', '$4')}

@@ -169,6 +169,9 @@ export class SendSmsReplyUseCase {
         channelId: inbound.channel_id,
         messageId: inbound.id,
       };
+      // Not attempted (the model API asked every call to wait): the job goes back to the queue
+      // as it was, this try not counted.
+      if (error.postponeSeconds !== undefined) throw error;
       // A transient failure is retried by the job; on the last try, or for a permanent one, the
       // customer still gets the chatbot's fallback message rather than silence.
       if (error.transient && job.retryCount < job.retryLimit) {
