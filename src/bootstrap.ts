@@ -63,6 +63,7 @@ export function corsOptions(config: Pick<AppConfig, 'dashboardOrigins'>) {
       'X-RateLimit-Remaining',
       'X-RateLimit-Reset',
       'ETag',
+      'Idempotent-Replayed',
       REQUEST_ID_HEADER,
     ],
     maxAge: 600,

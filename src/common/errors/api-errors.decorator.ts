@@ -38,6 +38,12 @@ export const ERROR_EXAMPLES: Record<ErrorCode, Omit<ErrorBody, 'statusCode' | 'c
     message:
       "This sender can't be texted back: it is a short code, an alphanumeric sender ID or this channel's own number",
   },
+  IDEMPOTENCY_KEY_IN_PROGRESS: {
+    message: 'A request with this Idempotency-Key is still running; retry when it has finished',
+  },
+  IDEMPOTENCY_KEY_REUSED: {
+    message: 'This Idempotency-Key was used with another request; use a new key for a new request',
+  },
   PAYLOAD_TOO_LARGE: { message: 'Request body is too large' },
   HEADERS_TOO_LARGE: { message: 'Request line or headers are too large' },
   UNSUPPORTED_MEDIA_TYPE: { message: 'Unsupported body encoding' },

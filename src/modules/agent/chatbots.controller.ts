@@ -8,6 +8,7 @@ import {
 } from '@nestjs/swagger';
 import { CurrentOrganization } from '../../common/auth/auth.decorators';
 import { ApiDashboardErrors, JSON_BODY_ERRORS } from '../../common/errors/api-errors.decorator';
+import { Idempotent, IDEMPOTENCY_ERRORS } from '../../common/idempotency/idempotent.decorator';
 import { Organization } from '../organizations/organization.entity';
 import { ChatbotsService } from './chatbots.service';
 import { ChatbotResponse, CreateChatbotDto, UpdateChatbotDto } from './dto/chatbot.dto';
@@ -25,7 +26,8 @@ export class ChatbotsController {
     description: 'Its agent answers every channel (website widget, SMS) from its knowledge base.',
   })
   @ApiCreatedResponse({ type: ChatbotResponse })
-  @ApiDashboardErrors(...JSON_BODY_ERRORS)
+  @ApiDashboardErrors(...JSON_BODY_ERRORS, ...IDEMPOTENCY_ERRORS)
+  @Idempotent()
   async create(
     @CurrentOrganization() org: Organization,
     @Body() dto: CreateChatbotDto,

@@ -8,6 +8,7 @@ import {
 } from '@nestjs/swagger';
 import { CurrentOrganization } from '../../common/auth/auth.decorators';
 import { ApiDashboardErrors, JSON_BODY_ERRORS } from '../../common/errors/api-errors.decorator';
+import { Idempotent, IDEMPOTENCY_ERRORS } from '../../common/idempotency/idempotent.decorator';
 import { ChatbotsService } from '../agent/chatbots.service';
 import { UuidParam } from '../agent/uuid-param.pipe';
 import { Organization } from '../organizations/organization.entity';
@@ -46,7 +47,9 @@ export class SmsChannelController {
     'TWILIO_ACCOUNT_NOT_ACTIVE',
     'TWILIO_REQUEST_REJECTED',
     'TWILIO_UNREACHABLE',
+    ...IDEMPOTENCY_ERRORS,
   )
+  @Idempotent()
   async connect(
     @CurrentOrganization() org: Organization,
     @Param('chatbotId', UuidParam('chatbotId')) chatbotId: string,

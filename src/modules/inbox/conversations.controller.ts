@@ -8,6 +8,7 @@ import {
 } from '@nestjs/swagger';
 import { CurrentOrganization } from '../../common/auth/auth.decorators';
 import { ApiDashboardErrors, JSON_BODY_ERRORS } from '../../common/errors/api-errors.decorator';
+import { Idempotent, IDEMPOTENCY_ERRORS } from '../../common/idempotency/idempotent.decorator';
 import { UuidParam } from '../agent/uuid-param.pipe';
 import { Organization } from '../organizations/organization.entity';
 import {
@@ -67,7 +68,8 @@ export class ConversationsController {
     description: 'Idempotent.',
   })
   @ApiOkResponse({ type: ConversationResponse })
-  @ApiDashboardErrors('VALIDATION_FAILED', 'NOT_FOUND')
+  @ApiDashboardErrors('VALIDATION_FAILED', 'NOT_FOUND', ...IDEMPOTENCY_ERRORS)
+  @Idempotent()
   escalate(
     @CurrentOrganization() org: Organization,
     @Param('conversationId', UuidParam('conversationId')) conversationId: string,
@@ -82,7 +84,8 @@ export class ConversationsController {
     description: 'Idempotent. The bot answers the next message the customer sends.',
   })
   @ApiOkResponse({ type: ConversationResponse })
-  @ApiDashboardErrors('VALIDATION_FAILED', 'NOT_FOUND')
+  @ApiDashboardErrors('VALIDATION_FAILED', 'NOT_FOUND', ...IDEMPOTENCY_ERRORS)
+  @Idempotent()
   release(
     @CurrentOrganization() org: Organization,
     @Param('conversationId', UuidParam('conversationId')) conversationId: string,
@@ -104,7 +107,9 @@ export class ConversationsController {
     'CHANNEL_NOT_CONNECTED',
     'CONTACT_OPTED_OUT',
     'CONTACT_NOT_REPLYABLE',
+    ...IDEMPOTENCY_ERRORS,
   )
+  @Idempotent()
   reply(
     @CurrentOrganization() org: Organization,
     @Param('conversationId', UuidParam('conversationId')) conversationId: string,

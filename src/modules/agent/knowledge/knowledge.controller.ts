@@ -9,6 +9,7 @@ import {
 } from '@nestjs/swagger';
 import { CurrentOrganization } from '../../../common/auth/auth.decorators';
 import { ApiDashboardErrors, JSON_BODY_ERRORS } from '../../../common/errors/api-errors.decorator';
+import { Idempotent, IDEMPOTENCY_ERRORS } from '../../../common/idempotency/idempotent.decorator';
 import { Organization } from '../../organizations/organization.entity';
 import { CreateKnowledgeDocumentDto, KnowledgeDocumentResponse } from '../dto/knowledge.dto';
 import { UuidParam } from '../uuid-param.pipe';
@@ -27,7 +28,8 @@ export class KnowledgeController {
       'Split into passages and indexed for full-text search at once; the agent uses it from the next message. JSON bodies up to 100 kB.',
   })
   @ApiCreatedResponse({ type: KnowledgeDocumentResponse })
-  @ApiDashboardErrors(...JSON_BODY_ERRORS, 'NOT_FOUND')
+  @ApiDashboardErrors(...JSON_BODY_ERRORS, 'NOT_FOUND', ...IDEMPOTENCY_ERRORS)
+  @Idempotent()
   async add(
     @CurrentOrganization() org: Organization,
     @Param('chatbotId', UuidParam('chatbotId')) chatbotId: string,
