@@ -15,6 +15,7 @@ import {
   answerClientErrors,
   bodyErrorMiddleware,
   rejectDeepJson,
+  requireJsonBody,
 } from './common/errors/body-error.middleware';
 import { QuietBootLogger } from './common/logging/quiet-boot-logger';
 import { REQUEST_ID_HEADER, requestIdMiddleware } from './common/logging/request-id';
@@ -149,6 +150,7 @@ export async function createApplication(
     app.use(requestIdMiddleware);
     app.use(helmet());
     app.enableCors(corsOptions(config));
+    app.use(requireJsonBody);
     app.use(express.json({ limit: JSON_BODY_LIMIT, verify: rejectDeepJson }));
     // Twilio posts flat form fields; extended:false keeps them as plain strings for the signature.
     app.use(express.urlencoded({ extended: false, limit: FORM_BODY_LIMIT, parameterLimit: 200 }));

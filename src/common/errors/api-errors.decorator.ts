@@ -5,6 +5,7 @@
  */
 import { applyDecorators } from '@nestjs/common';
 import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import { JSON_ONLY_MESSAGE } from './body-error.middleware';
 import { ERROR_STATUS, ErrorBody, ErrorCode } from './error-codes';
 import { ErrorResponse } from './error-response.dto';
 
@@ -46,7 +47,7 @@ export const ERROR_EXAMPLES: Record<ErrorCode, Omit<ErrorBody, 'statusCode' | 'c
   },
   PAYLOAD_TOO_LARGE: { message: 'Request body is too large' },
   HEADERS_TOO_LARGE: { message: 'Request line or headers are too large' },
-  UNSUPPORTED_MEDIA_TYPE: { message: 'Unsupported body encoding' },
+  UNSUPPORTED_MEDIA_TYPE: { message: JSON_ONLY_MESSAGE },
   TWILIO_CREDENTIALS_REJECTED: { message: 'Twilio rejected the credentials' },
   TWILIO_NUMBER_NOT_OWNED: {
     message: "The phone number you entered doesn't belong to this Twilio account",
