@@ -12,6 +12,7 @@ import { IdempotencyKeyStore } from './common/idempotency/idempotency-key.store'
 import { IdempotencyInterceptor } from './common/idempotency/idempotency.interceptor';
 import { HttpExceptionFilter } from './common/errors/http-exception.filter';
 import { createValidationPipe } from './common/errors/validation';
+import { UnknownQueryGuard } from './common/validation/unknown-query.guard';
 import { loggerOptions } from './common/logging/logger-options';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
@@ -63,6 +64,7 @@ export class AppModule {
       providers: [
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_GUARD, useClass: RateLimitGuard },
+        { provide: APP_GUARD, useClass: UnknownQueryGuard },
         { provide: APP_FILTER, useClass: HttpExceptionFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
         IdempotencyKeyStore,

@@ -18,7 +18,13 @@ interface Operation {
   tags?: string[];
   summary?: string;
   security?: Record<string, string[]>[];
-  parameters?: { name: string; in: string; example?: unknown; schema?: { example?: unknown } }[];
+  parameters?: {
+    name: string;
+    in: string;
+    required?: boolean;
+    example?: unknown;
+    schema?: { example?: unknown; default?: unknown };
+  }[];
   requestBody?: { content: Record<string, { schema?: Schema }> };
   responses: Record<
     string,
@@ -179,11 +185,15 @@ describe('OpenAPI document', () => {
     );
   });
 
-  it('has an example for every parameter and every schema property', () => {
+  it('has an example for every required parameter and every schema property', () => {
     const missing: string[] = [];
     for (const [name, op] of operations) {
       for (const parameter of op.parameters ?? []) {
-        if (parameter.example === undefined && parameter.schema?.example === undefined) {
+        if (
+          parameter.required &&
+          parameter.example === undefined &&
+          parameter.schema?.example === undefined
+        ) {
           missing.push(`${name} parameter ${parameter.name}`);
         }
       }
@@ -195,6 +205,20 @@ describe('OpenAPI document', () => {
       }
     }
     expect(missing).toEqual([]);
+  });
+
+  it('pre-fills no optional parameter in Try it out, unless with its default (no filter hides data, no shared Idempotency-Key)', () => {
+    const prefilled: string[] = [];
+    for (const [name, op] of operations) {
+      if (PUBLIC_ROUTES.test(name.split(' ')[1])) continue;
+      for (const parameter of op.parameters ?? []) {
+        if (parameter.required) continue;
+        const example = parameter.example ?? parameter.schema?.example;
+        if (example !== undefined && example !== parameter.schema?.default)
+          prefilled.push(`${name} parameter ${parameter.name}: ${JSON.stringify(example)}`);
+      }
+    }
+    expect(prefilled).toEqual([]);
   });
 
   it("describes Twilio's webhooks: form parameters, the signature header, text/xml", () => {

@@ -25,11 +25,11 @@ export const Idempotent = (): MethodDecorator =>
       required: false,
       description:
         'Any unique string (a UUID) to make a retry safe: the same key with the same body within 24 hours answers the first result (status and body, with `Idempotent-Replayed: true`) without doing it again; with another body 422 `IDEMPOTENCY_KEY_REUSED`; while the first still runs 409 `IDEMPOTENCY_KEY_IN_PROGRESS`. A 5xx or a validation error is not kept: retry with the same key.',
+      // No example: Swagger UI would pre-fill one key for everyone who tries the operation.
       schema: {
         type: 'string',
         minLength: 1,
         maxLength: 255,
-        example: '5b8e0c52-3a4f-4f7e-9d61-0c2a7be3e1a4',
       },
     }),
   );

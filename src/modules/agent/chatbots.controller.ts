@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
@@ -11,7 +11,13 @@ import { ApiDashboardErrors, JSON_BODY_ERRORS } from '../../common/errors/api-er
 import { Idempotent, IDEMPOTENCY_ERRORS } from '../../common/idempotency/idempotent.decorator';
 import { Organization } from '../organizations/organization.entity';
 import { ChatbotsService } from './chatbots.service';
-import { ChatbotResponse, CreateChatbotDto, UpdateChatbotDto } from './dto/chatbot.dto';
+import { PageQuery } from '../../common/pagination/page';
+import {
+  ChatbotPage,
+  ChatbotResponse,
+  CreateChatbotDto,
+  UpdateChatbotDto,
+} from './dto/chatbot.dto';
 import { UuidParam } from './uuid-param.pipe';
 
 @ApiTags('chatbots')
@@ -36,11 +42,15 @@ export class ChatbotsController {
   }
 
   @Get()
-  @ApiOperation({ summary: "The organization's chatbots, oldest first" })
-  @ApiOkResponse({ type: [ChatbotResponse] })
-  @ApiDashboardErrors()
-  async list(@CurrentOrganization() org: Organization): Promise<ChatbotResponse[]> {
-    return (await this.chatbots.list(org.id)).map(ChatbotResponse.of);
+  @ApiOperation({
+    summary: "The organization's chatbots, oldest first",
+    description:
+      'Cursor-paginated: pass the `nextCursor` of one page as `cursor` to get the next; it is null on the last page.',
+  })
+  @ApiOkResponse({ type: ChatbotPage })
+  @ApiDashboardErrors('VALIDATION_FAILED')
+  list(@CurrentOrganization() org: Organization, @Query() query: PageQuery): Promise<ChatbotPage> {
+    return this.chatbots.list(org.id, query);
   }
 
   @Get(':chatbotId')

@@ -9,6 +9,7 @@ import {
 import { CurrentOrganization } from '../../common/auth/auth.decorators';
 import { ApiDashboardErrors, JSON_BODY_ERRORS } from '../../common/errors/api-errors.decorator';
 import { Idempotent, IDEMPOTENCY_ERRORS } from '../../common/idempotency/idempotent.decorator';
+import { PageQuery } from '../../common/pagination/page';
 import { UuidParam } from '../agent/uuid-param.pipe';
 import { Organization } from '../organizations/organization.entity';
 import {
@@ -17,6 +18,7 @@ import {
   ConversationResponse,
   ListConversationsQuery,
   MAX_MESSAGES,
+  MessagePage,
 } from './dto/conversation.dto';
 import { MessageResponse, SendAgentReplyDto } from './dto/message.dto';
 import { InboxService } from './inbox.service';
@@ -50,7 +52,7 @@ export class ConversationsController {
   @Get('conversations/:conversationId')
   @ApiOperation({
     summary: 'A conversation with its messages, oldest first',
-    description: `At most the latest ${MAX_MESSAGES} messages; \`hasEarlierMessages\` says whether older ones were left out.`,
+    description: `At most the latest ${MAX_MESSAGES} messages; \`hasEarlierMessages\` says whether older ones were left out (read them with GET /api/conversations/{conversationId}/messages).`,
   })
   @ApiOkResponse({ type: ConversationDetail })
   @ApiDashboardErrors('VALIDATION_FAILED', 'NOT_FOUND')
@@ -59,6 +61,22 @@ export class ConversationsController {
     @Param('conversationId', UuidParam('conversationId')) conversationId: string,
   ): Promise<ConversationDetail> {
     return this.inbox.get(org.id, conversationId);
+  }
+
+  @Get('conversations/:conversationId/messages')
+  @ApiOperation({
+    summary: "A conversation's messages, newest first",
+    description:
+      'Cursor-paginated: pass the `nextCursor` of one page as `cursor` to get older messages; it is null on the oldest page.',
+  })
+  @ApiOkResponse({ type: MessagePage })
+  @ApiDashboardErrors('VALIDATION_FAILED', 'NOT_FOUND')
+  listMessages(
+    @CurrentOrganization() org: Organization,
+    @Param('conversationId', UuidParam('conversationId')) conversationId: string,
+    @Query() query: PageQuery,
+  ): Promise<MessagePage> {
+    return this.inbox.listMessages(org.id, conversationId, query);
   }
 
   @Post('conversations/:conversationId/escalate')

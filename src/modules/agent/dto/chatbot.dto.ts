@@ -4,6 +4,7 @@ import { MaxUtf16Length } from '../../../common/validation/max-utf16-length.deco
 import { TWILIO_MAX_BODY_CHARS } from '../../twilio-sms/sms-text';
 import type { Chatbot } from '../chatbot.entity';
 import { TEXT_SEARCH_LANGUAGES } from '../text-search-languages';
+import { PageOf } from '../../../common/pagination/page';
 
 export { TEXT_SEARCH_LANGUAGES };
 
@@ -96,3 +97,5 @@ export class ChatbotResponse {
     };
   }
 }
+
+export class ChatbotPage extends PageOf(ChatbotResponse, 'Oldest first') {}

@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsString, Matches, MaxLength } from 'class-validator';
+import { PageOf } from '../../../common/pagination/page';
 
 export const KNOWLEDGE_TITLE_MAX_CHARS = 200;
 export const KNOWLEDGE_CONTENT_MAX_CHARS = 100_000;
@@ -55,3 +56,5 @@ export class KnowledgeDocumentResponse implements KnowledgeDocumentSummary {
     return { id, title, passages, createdAt };
   }
 }
+
+export class KnowledgeDocumentPage extends PageOf(KnowledgeDocumentResponse, 'Oldest first') {}

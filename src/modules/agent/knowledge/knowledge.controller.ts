@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
@@ -11,7 +11,12 @@ import { CurrentOrganization } from '../../../common/auth/auth.decorators';
 import { ApiDashboardErrors, JSON_BODY_ERRORS } from '../../../common/errors/api-errors.decorator';
 import { Idempotent, IDEMPOTENCY_ERRORS } from '../../../common/idempotency/idempotent.decorator';
 import { Organization } from '../../organizations/organization.entity';
-import { CreateKnowledgeDocumentDto, KnowledgeDocumentResponse } from '../dto/knowledge.dto';
+import { PageQuery } from '../../../common/pagination/page';
+import {
+  CreateKnowledgeDocumentDto,
+  KnowledgeDocumentPage,
+  KnowledgeDocumentResponse,
+} from '../dto/knowledge.dto';
 import { UuidParam } from '../uuid-param.pipe';
 import { KnowledgeService } from './knowledge.service';
 
@@ -41,14 +46,17 @@ export class KnowledgeController {
   @Get()
   @ApiOperation({
     summary: "A chatbot's knowledge documents, oldest first (without their content)",
+    description:
+      'Cursor-paginated: pass the `nextCursor` of one page as `cursor` to get the next; it is null on the last page.',
   })
-  @ApiOkResponse({ type: [KnowledgeDocumentResponse] })
+  @ApiOkResponse({ type: KnowledgeDocumentPage })
   @ApiDashboardErrors('VALIDATION_FAILED', 'NOT_FOUND')
-  async list(
+  list(
     @CurrentOrganization() org: Organization,
     @Param('chatbotId', UuidParam('chatbotId')) chatbotId: string,
-  ): Promise<KnowledgeDocumentResponse[]> {
-    return (await this.knowledge.list(org.id, chatbotId)).map(KnowledgeDocumentResponse.of);
+    @Query() query: PageQuery,
+  ): Promise<KnowledgeDocumentPage> {
+    return this.knowledge.list(org.id, chatbotId, query);
   }
 
   @Delete(':documentId')
