@@ -5,7 +5,7 @@
  */
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import express from 'express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
@@ -17,6 +17,7 @@ import {
   rejectDeepJson,
   requireJsonBody,
 } from './common/errors/body-error.middleware';
+import { buildOpenApiDocuments } from './common/openapi/openapi-documents';
 import { QuietBootLogger } from './common/logging/quiet-boot-logger';
 import { REQUEST_ID_HEADER, requestIdMiddleware } from './common/logging/request-id';
 import { AppConfig } from './config/app-config';
@@ -71,53 +72,6 @@ export function corsOptions(config: Pick<AppConfig, 'dashboardOrigins'>) {
   };
 }
 
-export function buildOpenApiDocument(app: NestExpressApplication) {
-  const config = new DocumentBuilder()
-    .setTitle('SMS channel API')
-    .setDescription(
-      "Connect a customer's own Twilio account to a chatbot, let its AI agent answer inbound SMS, and work the conversations in the inbox. " +
-        'Errors always have the shape `{statusCode, code, message, details?}`; every operation lists the codes it can answer. ' +
-        'Click "Authorize" and paste an API key (the first start prints a demo key; `npm run cli -- org:create` makes more).',
-    )
-    .setVersion('1.0')
-    .addBearerAuth({
-      type: 'http',
-      scheme: 'bearer',
-      description: 'An API key from `npm run cli -- org:create`',
-    })
-    .addSecurityRequirements('bearer')
-    .addTag(
-      'health',
-      'Probes for load balancers and orchestrators (liveness, readiness) and the database check; no API key, not rate-limited.',
-    )
-    .addTag('chatbots', 'The chatbots of the organization the API key belongs to.')
-    .addTag('knowledge', "A chatbot's knowledge base: what its agent answers from.")
-    .addTag('agent', "Try a chatbot's agent: the same logic every channel uses.")
-    .addTag(
-      'sms channel',
-      "Connect a chatbot to the customer's own Twilio number: probe, store encrypted, status, disconnect.",
-    )
-    .addTag(
-      'twilio webhooks',
-      'Where Twilio posts: inbound SMS and status callbacks, authenticated by the X-Twilio-Signature header, not an API key.',
-    )
-    .addTag('inbox', "Conversations and messages, human takeover and a human agent's SMS reply.")
-    .build();
-  const document = SwaggerModule.createDocument(app, config);
-  // Every `…Id` path parameter is a UUID (checked by UuidParam): say so, with an example.
-  for (const item of Object.values(document.paths)) {
-    for (const operation of [item.get, item.post, item.put, item.patch, item.delete]) {
-      for (const parameter of operation?.parameters ?? []) {
-        if ('in' in parameter && parameter.in === 'path' && parameter.name.endsWith('Id')) {
-          parameter.schema = { type: 'string', format: 'uuid' };
-          parameter.example = '3f0b6a9e-8d0c-4c1e-9a51-2b7f5f7f2f10';
-        }
-      }
-    }
-  }
-  return document;
-}
-
 export interface ApplicationOptions {
   /** Where logs go (tests capture them to scan for secrets); stdout by default. */
   logStream?: DestinationStream;
@@ -156,10 +110,14 @@ export async function createApplication(
     app.use(express.urlencoded({ extended: false, limit: FORM_BODY_LIMIT, parameterLimit: 200 }));
     app.use(bodyErrorMiddleware);
     answerClientErrors(app.getHttpServer());
-    // API_DOCS=off: /api/docs and /api/docs-json are unknown routes (404 in the contract's shape).
+    // API_DOCS=off: the docs and their JSON are unknown routes (404 in the contract's shape).
     if (config.apiDocs) {
-      SwaggerModule.setup('api/docs', app, buildOpenApiDocument(app), {
+      const documents = buildOpenApiDocuments(app, config.publicBaseUrl);
+      SwaggerModule.setup('api/docs', app, documents.dashboard, {
         jsonDocumentUrl: 'api/docs-json',
+      });
+      SwaggerModule.setup('api/docs-webhooks', app, documents.webhooks, {
+        jsonDocumentUrl: 'api/docs-webhooks-json',
       });
     }
     let closed = false;

@@ -662,7 +662,7 @@ describe('Inbox', () => {
         ['200', '400', '401', '404', '429', '503', ...(writes ? ['409', '422'] : [])].sort(),
       );
     }
-    expect(res.body.components.schemas.SendAgentReplyDto.properties.body.example).toEqual(
+    expect(res.body.components.schemas.SendAgentReply.properties.body.example).toEqual(
       expect.any(String),
     );
   });

@@ -84,7 +84,29 @@ export function errorExample(code: ErrorCode): ErrorBody {
   return { statusCode: ERROR_STATUS[code], code, ...ERROR_EXAMPLES[code] };
 }
 
-export function ApiErrors(...codes: ErrorCode[]): MethodDecorator & ClassDecorator {
+const RETRY_AFTER = {
+  description: 'Seconds to wait before trying again',
+  schema: { type: 'integer', minimum: 1, example: 12 },
+};
+
+/** The headers @nestjs/throttler sends with the dashboard's per-key budget (throttler `default`). */
+const RATE_LIMIT_HEADERS = {
+  'Retry-After': RETRY_AFTER,
+  'X-RateLimit-Limit': {
+    description: 'Requests per minute this API key may make (API_RATE_LIMIT_PER_MINUTE)',
+    schema: { type: 'integer', minimum: 1, example: 600 },
+  },
+  'X-RateLimit-Remaining': {
+    description: 'Requests left in the current window',
+    schema: { type: 'integer', minimum: 0, example: 0 },
+  },
+  'X-RateLimit-Reset': {
+    description: 'Seconds until the window has room again',
+    schema: { type: 'integer', minimum: 0, example: 12 },
+  },
+};
+
+function errorResponses(codes: ErrorCode[], dashboard: boolean): MethodDecorator & ClassDecorator {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of new Set(codes)) {
     const status = ERROR_STATUS[code];
@@ -95,6 +117,9 @@ export function ApiErrors(...codes: ErrorCode[]): MethodDecorator & ClassDecorat
     ...[...byStatus].map(([status, group]) =>
       ApiResponse({
         status,
+        ...(status === 429
+          ? { headers: dashboard ? RATE_LIMIT_HEADERS : { 'Retry-After': RETRY_AFTER } }
+          : {}),
         // Swagger renders descriptions as markdown: "<key>" would vanish as an HTML tag.
         description: group
           .map((code) => `\`${code}\`: ${ERROR_EXAMPLES[code].message.replace(/</g, '&lt;')}`)
@@ -112,6 +137,13 @@ export function ApiErrors(...codes: ErrorCode[]): MethodDecorator & ClassDecorat
   );
 }
 
-/** A dashboard endpoint's errors: its own codes plus UNAUTHORIZED, RATE_LIMITED, SERVICE_UNAVAILABLE. */
+/** Errors of a route without an API key (health, webhooks): a 429 carries Retry-After only. */
+export const ApiErrors = (...codes: ErrorCode[]): MethodDecorator & ClassDecorator =>
+  errorResponses(codes, false);
+
+/**
+ * A dashboard endpoint's errors: its own codes plus UNAUTHORIZED, RATE_LIMITED (with the
+ * budget's X-RateLimit-* headers), SERVICE_UNAVAILABLE.
+ */
 export const ApiDashboardErrors = (...codes: ErrorCode[]): MethodDecorator & ClassDecorator =>
-  ApiErrors(...codes, ...DASHBOARD_ERRORS);
+  errorResponses([...codes, ...DASHBOARD_ERRORS], true);

@@ -28,10 +28,11 @@ export class ChatbotsController {
 
   @Post()
   @ApiOperation({
+    operationId: 'createChatbot',
     summary: 'Create a chatbot',
     description: 'Its agent answers every channel (website widget, SMS) from its knowledge base.',
   })
-  @ApiCreatedResponse({ type: ChatbotResponse })
+  @ApiCreatedResponse({ type: ChatbotResponse, description: 'Created; the new chatbot' })
   @ApiDashboardErrors(...JSON_BODY_ERRORS, ...IDEMPOTENCY_ERRORS)
   @Idempotent()
   async create(
@@ -43,19 +44,23 @@ export class ChatbotsController {
 
   @Get()
   @ApiOperation({
+    operationId: 'listChatbots',
     summary: "The organization's chatbots, oldest first",
     description:
       'Cursor-paginated: pass the `nextCursor` of one page as `cursor` to get the next; it is null on the last page.',
   })
-  @ApiOkResponse({ type: ChatbotPage })
+  @ApiOkResponse({ type: ChatbotPage, description: 'A page of chatbots' })
   @ApiDashboardErrors('VALIDATION_FAILED')
   list(@CurrentOrganization() org: Organization, @Query() query: PageQuery): Promise<ChatbotPage> {
     return this.chatbots.list(org.id, query);
   }
 
   @Get(':chatbotId')
-  @ApiOperation({ summary: 'A chatbot' })
-  @ApiOkResponse({ type: ChatbotResponse })
+  @ApiOperation({
+    operationId: 'getChatbot',
+    summary: 'A chatbot',
+  })
+  @ApiOkResponse({ type: ChatbotResponse, description: 'The chatbot' })
   @ApiDashboardErrors('VALIDATION_FAILED', 'NOT_FOUND')
   async get(
     @CurrentOrganization() org: Organization,
@@ -65,8 +70,11 @@ export class ChatbotsController {
   }
 
   @Patch(':chatbotId')
-  @ApiOperation({ summary: "Change a chatbot's name, prompt, fallback or language" })
-  @ApiOkResponse({ type: ChatbotResponse })
+  @ApiOperation({
+    operationId: 'updateChatbot',
+    summary: "Change a chatbot's name, prompt, fallback or language",
+  })
+  @ApiOkResponse({ type: ChatbotResponse, description: 'Changed; the chatbot as it is now' })
   @ApiDashboardErrors(...JSON_BODY_ERRORS, 'NOT_FOUND')
   async update(
     @CurrentOrganization() org: Organization,

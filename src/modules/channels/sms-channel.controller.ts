@@ -30,6 +30,7 @@ export class SmsChannelController {
 
   @Put()
   @ApiOperation({
+    operationId: 'connectSmsChannel',
     summary: "Connect the chatbot to the customer's own Twilio number",
     description:
       'Validates the formats, then probes Twilio (the account, the number among its IncomingPhoneNumbers, SMS capability) before anything is stored; the Auth Token is stored AES-256-GCM encrypted and never returned. ' +
@@ -63,11 +64,15 @@ export class SmsChannelController {
 
   @Get()
   @ApiOperation({
+    operationId: 'getSmsChannelStatus',
     summary: "The SMS channel's status",
     description:
       '`connected: false` and nulls when not connected. `lastError` is the reason of the latest failed delivery (the Twilio error code and a readable message).',
   })
-  @ApiOkResponse({ type: SmsChannelStatus })
+  @ApiOkResponse({
+    type: SmsChannelStatus,
+    description: 'The status of the channel, connected or not',
+  })
   @ApiDashboardErrors('VALIDATION_FAILED', 'NOT_FOUND')
   async status(
     @CurrentOrganization() org: Organization,
@@ -83,6 +88,7 @@ export class SmsChannelController {
   @Delete()
   @HttpCode(204)
   @ApiOperation({
+    operationId: 'disconnectSmsChannel',
     summary: 'Disconnect: the stored credentials are deleted at once',
     description:
       "Later webhooks for the number are refused (403). The number's SmsUrl is cleared if it still points at us.",

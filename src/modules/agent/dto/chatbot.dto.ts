@@ -63,14 +63,19 @@ export class UpdateChatbotDto extends PartialType(CreateChatbotDto, {
 }) {}
 
 export class ChatbotResponse {
-  @ApiProperty({ example: '3f0b6a9e-8d0c-4c1e-9a51-2b7f5f7f2f10' }) id: string;
+  @ApiProperty({ format: 'uuid', example: '3f0b6a9e-8d0c-4c1e-9a51-2b7f5f7f2f10' }) id: string;
   @ApiProperty({ example: 'Product support' }) name: string;
   @ApiProperty({ example: 'You are the friendly support assistant of Acme. Answer briefly.' })
   systemPrompt: string;
   @ApiProperty({ example: "Sorry, I don't know that yet. A person will follow up." })
   fallbackMessage: string;
   @ApiProperty({ example: 'Sorry, I can only read text messages.' }) mediaOnlyReply: string;
-  @ApiProperty({ example: 'simple' }) language: string;
+  @ApiProperty({
+    enum: TEXT_SEARCH_LANGUAGES,
+    example: 'simple',
+    description: 'The PostgreSQL text-search configuration its knowledge is indexed with',
+  })
+  language: string;
   @ApiProperty({ example: '2026-11-25T14:03:07.123Z' }) createdAt: Date;
   @ApiProperty({ example: '2026-11-25T14:03:07.123Z' }) updatedAt: Date;
 

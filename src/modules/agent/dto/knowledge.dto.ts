@@ -41,9 +41,14 @@ export interface KnowledgeDocumentSummary {
 }
 
 export class KnowledgeDocumentResponse implements KnowledgeDocumentSummary {
-  @ApiProperty({ example: '0b5c1f0e-6a43-4a8e-9a0e-3f1a2b4c5d6e' }) id: string;
+  @ApiProperty({ format: 'uuid', example: '0b5c1f0e-6a43-4a8e-9a0e-3f1a2b4c5d6e' }) id: string;
   @ApiProperty({ example: 'Account and passwords' }) title: string;
-  @ApiProperty({ example: 2, description: 'How many passages the document was split into' })
+  @ApiProperty({
+    type: 'integer',
+    minimum: 1,
+    example: 2,
+    description: 'How many passages the document was split into',
+  })
   passages: number;
   @ApiProperty({ example: '2026-11-25T14:03:07.123Z' }) createdAt: Date;
 

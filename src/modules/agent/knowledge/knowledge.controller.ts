@@ -28,11 +28,15 @@ export class KnowledgeController {
 
   @Post()
   @ApiOperation({
+    operationId: 'addKnowledgeDocument',
     summary: 'Add a knowledge document',
     description:
       'Split into passages and indexed for full-text search at once; the agent uses it from the next message. JSON bodies up to 100 kB.',
   })
-  @ApiCreatedResponse({ type: KnowledgeDocumentResponse })
+  @ApiCreatedResponse({
+    type: KnowledgeDocumentResponse,
+    description: 'Added and indexed; the document without its content',
+  })
   @ApiDashboardErrors(...JSON_BODY_ERRORS, 'NOT_FOUND', ...IDEMPOTENCY_ERRORS)
   @Idempotent()
   async add(
@@ -45,11 +49,12 @@ export class KnowledgeController {
 
   @Get()
   @ApiOperation({
+    operationId: 'listKnowledgeDocuments',
     summary: "A chatbot's knowledge documents, oldest first (without their content)",
     description:
       'Cursor-paginated: pass the `nextCursor` of one page as `cursor` to get the next; it is null on the last page.',
   })
-  @ApiOkResponse({ type: KnowledgeDocumentPage })
+  @ApiOkResponse({ type: KnowledgeDocumentPage, description: 'A page of knowledge documents' })
   @ApiDashboardErrors('VALIDATION_FAILED', 'NOT_FOUND')
   list(
     @CurrentOrganization() org: Organization,
@@ -61,7 +66,10 @@ export class KnowledgeController {
 
   @Delete(':documentId')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Delete a knowledge document and its passages' })
+  @ApiOperation({
+    operationId: 'deleteKnowledgeDocument',
+    summary: 'Delete a knowledge document and its passages',
+  })
   @ApiNoContentResponse({ description: 'Deleted, with its passages' })
   @ApiDashboardErrors('VALIDATION_FAILED', 'NOT_FOUND')
   remove(

@@ -26,8 +26,9 @@ export class ListConversationsQuery extends PageQuery {
 }
 
 export class ConversationResponse {
-  @ApiProperty({ example: '5d6e7f80-91a2-4b3c-8d4e-5f6a7b8c9d0e' }) id: string;
-  @ApiProperty({ example: '3f0b6a9e-8d0c-4c1e-9a51-2b7f5f7f2f10' }) chatbotId: string;
+  @ApiProperty({ format: 'uuid', example: '5d6e7f80-91a2-4b3c-8d4e-5f6a7b8c9d0e' }) id: string;
+  @ApiProperty({ format: 'uuid', example: '3f0b6a9e-8d0c-4c1e-9a51-2b7f5f7f2f10' })
+  chatbotId: string;
   @ApiProperty({ enum: CONVERSATION_CHANNELS, example: 'sms' }) channel: 'sms';
   @ApiProperty({
     example: '+358401234567',
