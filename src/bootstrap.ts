@@ -5,7 +5,7 @@
  */
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { SwaggerModule } from '@nestjs/swagger';
+import { OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import express from 'express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
@@ -72,6 +72,21 @@ export function corsOptions(config: Pick<AppConfig, 'dashboardOrigins'>) {
   };
 }
 
+/**
+ * As served, the documents name the server the page was loaded from first (a relative URL), then
+ * PUBLIC_BASE_URL: Swagger UI's Try it out uses the first, and PUBLIC_BASE_URL may be a tunnel
+ * for Twilio (ngrok) that a browser on localhost reaches only cross-origin.
+ */
+function reachableFirst(document: OpenAPIObject): OpenAPIObject {
+  return {
+    ...document,
+    servers: [
+      { url: '/', description: 'This server, as you reached it' },
+      ...(document.servers ?? []),
+    ],
+  };
+}
+
 export interface ApplicationOptions {
   /** Where logs go (tests capture them to scan for secrets); stdout by default. */
   logStream?: DestinationStream;
@@ -115,9 +130,11 @@ export async function createApplication(
       const documents = buildOpenApiDocuments(app, config.publicBaseUrl);
       SwaggerModule.setup('api/docs', app, documents.dashboard, {
         jsonDocumentUrl: 'api/docs-json',
+        patchDocumentOnRequest: (_req, _res, document) => reachableFirst(document),
       });
       SwaggerModule.setup('api/docs-webhooks', app, documents.webhooks, {
         jsonDocumentUrl: 'api/docs-webhooks-json',
+        patchDocumentOnRequest: (_req, _res, document) => reachableFirst(document),
       });
     }
     let closed = false;
