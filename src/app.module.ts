@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { SentryModule } from '@sentry/nestjs/setup';
 import { ThrottlerModule } from '@nestjs/throttler';
@@ -8,8 +8,11 @@ import type { DestinationStream } from 'pino';
 import { ApiKeyGuard } from './common/auth/api-key.guard';
 import { PostgresThrottlerStorage } from './common/rate-limit/postgres-throttler.storage';
 import { RateLimitGuard } from './common/rate-limit/rate-limit.guard';
+import { IdempotencyKeyStore } from './common/idempotency/idempotency-key.store';
+import { IdempotencyInterceptor } from './common/idempotency/idempotency.interceptor';
 import { HttpExceptionFilter } from './common/errors/http-exception.filter';
 import { createValidationPipe } from './common/errors/validation';
+import { UnknownQueryGuard } from './common/validation/unknown-query.guard';
 import { loggerOptions } from './common/logging/logger-options';
 import { MetricsModule } from './common/metrics/metrics.module';
 import { AppConfig } from './config/app-config';
@@ -65,8 +68,11 @@ export class AppModule {
       providers: [
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_GUARD, useClass: RateLimitGuard },
+        { provide: APP_GUARD, useClass: UnknownQueryGuard },
         { provide: APP_FILTER, useClass: HttpExceptionFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
+        IdempotencyKeyStore,
+        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
       ],
     };
   }

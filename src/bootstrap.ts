@@ -6,7 +6,7 @@
 import { RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import express from 'express';
 import helmet from 'helmet';
 import { Logger, type Params, PARAMS_PROVIDER_TOKEN } from 'nestjs-pino';
@@ -16,8 +16,10 @@ import {
   answerClientErrors,
   bodyErrorMiddleware,
   rejectDeepJson,
+  requireJsonBody,
 } from './common/errors/body-error.middleware';
 import { requestLogging } from './common/logging/logger-options';
+import { buildOpenApiDocuments } from './common/openapi/openapi-documents';
 import { QuietBootLogger } from './common/logging/quiet-boot-logger';
 import { REQUEST_ID_HEADER, requestIdMiddleware } from './common/logging/request-id';
 import { httpMetricsMiddleware, METRICS_PATH } from './common/metrics/http-metrics.middleware';
@@ -67,57 +69,26 @@ export function corsOptions(config: Pick<AppConfig, 'dashboardOrigins'>) {
       'X-RateLimit-Remaining',
       'X-RateLimit-Reset',
       'ETag',
+      'Idempotent-Replayed',
       REQUEST_ID_HEADER,
     ],
     maxAge: 600,
   };
 }
 
-export function buildOpenApiDocument(app: NestExpressApplication) {
-  const config = new DocumentBuilder()
-    .setTitle('SMS channel API')
-    .setDescription(
-      "Connect a customer's own Twilio account to a chatbot, let its AI agent answer inbound SMS, and work the conversations in the inbox. " +
-        'Errors always have the shape `{statusCode, code, message, details?}`; every operation lists the codes it can answer. ' +
-        'Click "Authorize" and paste an API key (the first start prints a demo key; `npm run cli -- org:create` makes more).',
-    )
-    .setVersion('1.0')
-    .addBearerAuth({
-      type: 'http',
-      scheme: 'bearer',
-      description: 'An API key from `npm run cli -- org:create`',
-    })
-    .addSecurityRequirements('bearer')
-    .addTag(
-      'health',
-      'Probes for load balancers and orchestrators (liveness, readiness) and the database check; no API key, not rate-limited.',
-    )
-    .addTag('chatbots', 'The chatbots of the organization the API key belongs to.')
-    .addTag('knowledge', "A chatbot's knowledge base: what its agent answers from.")
-    .addTag('agent', "Try a chatbot's agent: the same logic every channel uses.")
-    .addTag(
-      'sms channel',
-      "Connect a chatbot to the customer's own Twilio number: probe, store encrypted, status, disconnect.",
-    )
-    .addTag(
-      'twilio webhooks',
-      'Where Twilio posts: inbound SMS and status callbacks, authenticated by the X-Twilio-Signature header, not an API key.',
-    )
-    .addTag('inbox', "Conversations and messages, human takeover and a human agent's SMS reply.")
-    .build();
-  const document = SwaggerModule.createDocument(app, config);
-  // Every `…Id` path parameter is a UUID (checked by UuidParam): say so, with an example.
-  for (const item of Object.values(document.paths)) {
-    for (const operation of [item.get, item.post, item.put, item.patch, item.delete]) {
-      for (const parameter of operation?.parameters ?? []) {
-        if ('in' in parameter && parameter.in === 'path' && parameter.name.endsWith('Id')) {
-          parameter.schema = { type: 'string', format: 'uuid' };
-          parameter.example = '3f0b6a9e-8d0c-4c1e-9a51-2b7f5f7f2f10';
-        }
-      }
-    }
-  }
-  return document;
+/**
+ * As served, the documents name the server the page was loaded from first (a relative URL), then
+ * PUBLIC_BASE_URL: Swagger UI's Try it out uses the first, and PUBLIC_BASE_URL may be a tunnel
+ * for Twilio (ngrok) that a browser on localhost reaches only cross-origin.
+ */
+function reachableFirst(document: OpenAPIObject): OpenAPIObject {
+  return {
+    ...document,
+    servers: [
+      { url: '/', description: 'This server, as you reached it' },
+      ...(document.servers ?? []),
+    ],
+  };
 }
 
 export interface ApplicationOptions {
@@ -154,6 +125,7 @@ export async function createApplication(
     app.use(httpMetricsMiddleware(app.get(MetricsService)));
     app.use(helmet());
     app.enableCors(corsOptions(config));
+    app.use(requireJsonBody);
     app.use(express.json({ limit: JSON_BODY_LIMIT, verify: rejectDeepJson }));
     // Twilio posts flat form fields; extended:false keeps them as plain strings for the signature.
     app.use(express.urlencoded({ extended: false, limit: FORM_BODY_LIMIT, parameterLimit: 200 }));
@@ -161,10 +133,16 @@ export async function createApplication(
     // After the body parsers, as nestjs-pino's own middleware was: the request's log line.
     app.use(requestLogging(app.get<Params>(PARAMS_PROVIDER_TOKEN)));
     answerClientErrors(app.getHttpServer());
-    // API_DOCS=off: /api/docs and /api/docs-json are unknown routes (404 in the contract's shape).
+    // API_DOCS=off: the docs and their JSON are unknown routes (404 in the contract's shape).
     if (config.apiDocs) {
-      SwaggerModule.setup('api/docs', app, buildOpenApiDocument(app), {
+      const documents = buildOpenApiDocuments(app, config.publicBaseUrl);
+      SwaggerModule.setup('api/docs', app, documents.dashboard, {
         jsonDocumentUrl: 'api/docs-json',
+        patchDocumentOnRequest: (_req, _res, document) => reachableFirst(document),
+      });
+      SwaggerModule.setup('api/docs-webhooks', app, documents.webhooks, {
+        jsonDocumentUrl: 'api/docs-webhooks-json',
+        patchDocumentOnRequest: (_req, _res, document) => reachableFirst(document),
       });
     }
     let closed = false;

@@ -62,16 +62,24 @@ async function getJson<T>(url: string, apiKey: string): Promise<T> {
   return (await res.json()) as T;
 }
 
-/** The channel whose number is `to`, among the chatbots the API key sees. */
+/** The channel whose number is `to`, among the chatbots the API key sees (every page of them). */
 async function findChannel(origin: string, apiKey: string, to: string): Promise<ChannelStatus> {
-  const chatbots = await getJson<{ id: string }[]>(`${origin}/api/chatbots`, apiKey);
-  for (const chatbot of chatbots) {
-    const channel = await getJson<ChannelStatus>(
-      `${origin}/api/chatbots/${chatbot.id}/channels/sms`,
+  let cursor: string | null = null;
+  do {
+    const query = new URLSearchParams({ limit: '100', ...(cursor ? { cursor } : {}) });
+    const page: { items: { id: string }[]; nextCursor: string | null } = await getJson(
+      `${origin}/api/chatbots?${query}`,
       apiKey,
     );
-    if (channel.connected && channel.phoneNumber === to) return channel;
-  }
+    for (const chatbot of page.items) {
+      const channel = await getJson<ChannelStatus>(
+        `${origin}/api/chatbots/${chatbot.id}/channels/sms`,
+        apiKey,
+      );
+      if (channel.connected && channel.phoneNumber === to) return channel;
+    }
+    cursor = page.nextCursor;
+  } while (cursor);
   throw new UsageError(`No chatbot of this API key has ${to} connected`);
 }
 

@@ -40,8 +40,9 @@ describe('chatbots: CRUD and tenancy', () => {
     ).body;
     await otherApi.post('/api/chatbots').send({ name: 'Not yours' }).expect(201);
     const res = await own.get('/api/chatbots').expect(200);
-    expect(res.body.map((c: { id: string }) => c.id)).toEqual([first.id, second.id]);
-    expect(res.body[1]).toMatchObject({ systemPrompt: 'Be brief.', language: 'english' });
+    expect(res.body.nextCursor).toBeNull();
+    expect(res.body.items.map((c: { id: string }) => c.id)).toEqual([first.id, second.id]);
+    expect(res.body.items[1]).toMatchObject({ systemPrompt: 'Be brief.', language: 'english' });
   });
 
   it('gets and patches a chatbot', async () => {

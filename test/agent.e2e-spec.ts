@@ -205,6 +205,6 @@ describe('agent (local provider): POST /api/chatbots/:chatbotId/agent/reply', ()
     expect(
       doc.paths['/api/chatbots/{chatbotId}/knowledge/{documentId}'].delete.responses,
     ).toHaveProperty('204');
-    expect(doc.components.schemas.AgentReplyDto.properties.message.example).toBeDefined();
+    expect(doc.components.schemas.AgentReply.properties.message.example).toBeDefined();
   });
 });

@@ -61,7 +61,7 @@ describe('npm run demo', () => {
         headers: { authorization: `Bearer ${apiKey}` },
       });
       expect(chatbots.status).toBe(200);
-      const list = (await chatbots.json()) as { id: string }[];
+      const list = ((await chatbots.json()) as { items: { id: string }[] }).items;
 
       // The printed sms:simulate command texts the number again, signed as Twilio would.
       const simulate = /npm run sms:simulate -- (.*) --body "([^"]*)"/.exec(output)!;

@@ -137,6 +137,75 @@ describe('hostile input (property-based, seeded): bodies', () => {
       );
     });
 
+    it('every route but the webhooks answers 415 UNSUPPORTED_MEDIA_TYPE to a body that is not declared JSON', async () => {
+      const failures: string[] = [];
+      const valid = (endpoint: Endpoint) => JSON.stringify(endpoint.valid?.() ?? { name: 'Bot' });
+      for (const endpoint of ENDPOINTS.filter((e) => e.access !== 'webhook'))
+        for (const type of [
+          undefined,
+          'text/plain;charset=UTF-8',
+          'application/x-www-form-urlencoded',
+          'multipart/form-data; boundary=x',
+          'application/merge-patch+json',
+          'application/xml',
+        ]) {
+          const request = {
+            method: endpoint.method,
+            path: pathFor(endpoint),
+            headers: { ...authFor(endpoint), ...(type ? { 'content-type': type } : {}) },
+            // A JSON text the endpoint would accept: only the declared type is wrong.
+            body: type === 'application/x-www-form-urlencoded' ? 'name=Bot' : valid(endpoint),
+          };
+          const response = await send(request);
+          if (response.status !== 415 || errorBody(response).code !== 'UNSUPPORTED_MEDIA_TYPE')
+            failures.push(describeExchange(request, response));
+        }
+      expect(failures).toEqual([]);
+    });
+
+    it('application/json with or without a charset is accepted', async () => {
+      const endpoint = ENDPOINTS.find((e) => e.name === 'create chatbot')!;
+      for (const type of [
+        'application/json',
+        'application/json; charset=utf-8',
+        'Application/JSON',
+      ])
+        expect(
+          (
+            await send({
+              method: 'POST',
+              path: pathFor(endpoint),
+              headers: { ...authFor(endpoint), 'content-type': type },
+              body: '{"name":"Typed"}',
+            })
+          ).status,
+        ).toBe(201);
+    });
+
+    it('the webhooks keep their form rule: a signed form post is accepted', async () => {
+      const params: Record<string, string> = {
+        MessageSid: randomMessageSid(),
+        AccountSid: fx.channel.accountSid,
+        From: randomNumber(),
+        To: fx.channel.phoneNumber,
+        Body: 'Hello',
+      };
+      const response = await send({
+        method: 'POST',
+        path: '/api/webhooks/twilio/sms',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-twilio-signature': twilio.getExpectedTwilioSignature(
+            fx.channel.authToken,
+            `${TEST_PUBLIC_BASE_URL}/api/webhooks/twilio/sms`,
+            params,
+          ),
+        },
+        body: formBody(Object.entries(params)),
+      });
+      expect(response.status).toBe(200);
+    });
+
     it('a body with a broken or unknown Content-Encoding answers 4xx in the contract shape', async () => {
       const failures: string[] = [];
       for (const endpoint of ENDPOINTS)
@@ -195,7 +264,7 @@ describe('hostile input (property-based, seeded): bodies', () => {
       }
     });
 
-    it('a form body just over 64 kB answers 413 on every endpoint, signed or not', async () => {
+    it('a form body just over 64 kB answers 413 on the webhooks (signed or not) and 415 elsewhere', async () => {
       for (const endpoint of ENDPOINTS) {
         const params: Record<string, string> = {
           MessageSid: randomMessageSid(),
@@ -223,7 +292,7 @@ describe('hostile input (property-based, seeded): bodies', () => {
         });
         expect({ endpoint: endpoint.name, status: response.status }).toEqual({
           endpoint: endpoint.name,
-          status: 413,
+          status: endpoint.access === 'webhook' ? 413 : 415,
         });
       }
     });

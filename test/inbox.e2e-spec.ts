@@ -646,25 +646,23 @@ describe('Inbox', () => {
       '409',
       '413',
       '415',
+      '422',
       '429',
       '503',
     ]);
-    for (const [path, method] of [
-      ['/api/chatbots/{chatbotId}/conversations', 'get'],
-      ['/api/conversations/{conversationId}', 'get'],
-      ['/api/conversations/{conversationId}/escalate', 'post'],
-      ['/api/conversations/{conversationId}/release', 'post'],
-    ]) {
-      expect(Object.keys(paths[path][method].responses).sort()).toEqual([
-        '200',
-        '400',
-        '401',
-        '404',
-        '429',
-        '503',
-      ]);
+    for (const [path, method, writes] of [
+      ['/api/chatbots/{chatbotId}/conversations', 'get', false],
+      ['/api/conversations/{conversationId}', 'get', false],
+      ['/api/conversations/{conversationId}/messages', 'get', false],
+      ['/api/conversations/{conversationId}/escalate', 'post', true],
+      ['/api/conversations/{conversationId}/release', 'post', true],
+    ] as const) {
+      // The writes add the Idempotency-Key's 409 and 422.
+      expect(Object.keys(paths[path][method].responses).sort()).toEqual(
+        ['200', '400', '401', '404', '429', '503', ...(writes ? ['409', '422'] : [])].sort(),
+      );
     }
-    expect(res.body.components.schemas.SendAgentReplyDto.properties.body.example).toEqual(
+    expect(res.body.components.schemas.SendAgentReply.properties.body.example).toEqual(
       expect.any(String),
     );
   });

@@ -86,8 +86,8 @@ describe('knowledge base: documents, passages, full-text search', () => {
     const other = await createChatbot(api);
     await addDocument(api, other.id, 'Elsewhere', 'Another chatbot.');
     const res = await api.get(`/api/chatbots/${bot.id}/knowledge`).expect(200);
-    expect(res.body).toEqual([first, second]);
-    expect(res.body[0]).toEqual({
+    expect(res.body).toEqual({ items: [first, second], nextCursor: null });
+    expect(res.body.items[0]).toEqual({
       id: first.id,
       title: 'Shipping',
       passages: 1,
@@ -99,7 +99,10 @@ describe('knowledge base: documents, passages, full-text search', () => {
     const bot = await createChatbot(api);
     const doc = await addDocument(api, bot.id, 'Temp', 'Temporary knowledge.');
     await api.delete(`/api/chatbots/${bot.id}/knowledge/${doc.id}`).expect(204);
-    expect((await api.get(`/api/chatbots/${bot.id}/knowledge`).expect(200)).body).toEqual([]);
+    expect((await api.get(`/api/chatbots/${bot.id}/knowledge`).expect(200)).body).toEqual({
+      items: [],
+      nextCursor: null,
+    });
     const [{ count }] = await db.query(
       'SELECT count(*)::int AS count FROM knowledge_passages WHERE document_id = $1',
       [doc.id],
@@ -150,7 +153,7 @@ describe('knowledge base: documents, passages, full-text search', () => {
       );
       expectError((await api.get(base).expect(404)).body, 404, 'NOT_FOUND');
       expectError((await api.delete(`${base}/${doc.id}`).expect(404)).body, 404, 'NOT_FOUND');
-      expect((await otherApi.get(base).expect(200)).body).toEqual([doc]);
+      expect((await otherApi.get(base).expect(200)).body.items).toEqual([doc]);
     });
 
     it("answers 404 for a document of another chatbot, or through one's own chatbot for theirs", async () => {
@@ -164,7 +167,7 @@ describe('knowledge base: documents, passages, full-text search', () => {
       await api.delete(`/api/chatbots/${mine.id}/knowledge/${theirDoc.id}`).expect(404);
       await api.delete(`/api/chatbots/${mine.id}/knowledge/${randomUUID()}`).expect(404);
       expect(
-        (await otherApi.get(`/api/chatbots/${theirs.id}/knowledge`).expect(200)).body,
+        (await otherApi.get(`/api/chatbots/${theirs.id}/knowledge`).expect(200)).body.items,
       ).toHaveLength(1);
     });
   });

@@ -257,8 +257,13 @@ describe('request ids, the docs switch and CORS', () => {
     expect(event).toContain('"request_id":"webhook-to-worker-7"');
   });
 
-  it('API_DOCS=off: /api/docs and /api/docs-json answer 404 in the contract shape', async () => {
-    for (const path of ['/api/docs', '/api/docs-json']) {
+  it('API_DOCS=off: both documents and their Swagger pages answer 404 in the contract shape', async () => {
+    for (const path of [
+      '/api/docs',
+      '/api/docs-json',
+      '/api/docs-webhooks',
+      '/api/docs-webhooks-json',
+    ]) {
       const res = await request(ctx.t.http).get(path).expect(404);
       expectError(res.body, 404, 'NOT_FOUND');
     }

@@ -111,13 +111,14 @@ describe('platform: health, auth, errors, docs', () => {
     });
   });
 
-  it('serves the OpenAPI document with bearer auth declared, and Swagger UI', async () => {
+  it('serves the OpenAPI documents with bearer auth declared, and their Swagger UIs', async () => {
     const res = await request(t.http).get('/api/docs-json').expect(200);
     expect(res.body.components.securitySchemes.bearer).toEqual(
       expect.objectContaining({ type: 'http', scheme: 'bearer' }),
     );
     expect(Object.keys(res.body.paths)).toContain('/api/health');
-    const webhook = res.body.paths['/api/webhooks/twilio/sms'].post;
+    const webhooks = await request(t.http).get('/api/docs-webhooks-json').expect(200);
+    const webhook = webhooks.body.paths['/api/webhooks/twilio/sms'].post;
     expect(Object.keys(webhook.responses)).toEqual(expect.arrayContaining(['200', '403', '503']));
     expect(webhook.parameters).toEqual(
       expect.arrayContaining([
@@ -128,6 +129,7 @@ describe('platform: health, auth, errors, docs', () => {
     expect(webhook.security).toEqual([{}]);
     expect(res.body.paths['/api/chatbots'].get.security).toEqual([{ bearer: [] }]);
     await request(t.http).get('/api/docs').expect(200).expect('Content-Type', /html/);
+    await request(t.http).get('/api/docs-webhooks').expect(200).expect('Content-Type', /html/);
   });
 
   it('sets helmet security headers', async () => {

@@ -1,7 +1,9 @@
 /**
- * `npm run openapi` writes openapi.json, the HTTP contract the dashboard team reviews;
- * `npm run openapi -- --check` (CI) fails when the committed file differs from the code;
- * `--file PATH` writes or checks another file.
+ * `npm run openapi` writes openapi.json, the HTTP contract the dashboard team reviews and
+ * generates its client from, and openapi.webhooks.json, Twilio's webhooks;
+ * `npm run openapi -- --check` (CI) fails when either committed file differs from the code;
+ * `--file PATH` writes or checks another dashboard file (the webhooks' beside it, PATH with
+ * `.json` → `.webhooks.json`).
  * Built from the controllers' metadata in Nest's preview mode: no database, nothing listens.
  */
 import { NestFactory } from '@nestjs/core';
@@ -10,11 +12,15 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AppModule } from '../src/app.module';
-import { buildOpenApiDocument } from '../src/bootstrap';
+import { buildOpenApiDocuments } from '../src/common/openapi/openapi-documents';
 import { loadConfig } from '../src/config/app-config';
 
 /** Run from the sources (`npm run openapi` uses ts-node): the repository root is one level up. */
 export const OPENAPI_FILE = resolve(__dirname, '..', 'openapi.json');
+
+/** Where the webhooks' document goes beside a dashboard document. */
+export const webhooksFileFor = (file: string): string =>
+  file.replace(/\.json$/, '') + '.webhooks.json';
 
 /** Object keys sorted at every level (arrays keep their order): a stable, reviewable diff. */
 function sortKeys(value: unknown): unknown {
@@ -29,7 +35,9 @@ function sortKeys(value: unknown): unknown {
   return value;
 }
 
-export async function generateOpenApiJson(): Promise<string> {
+const render = (document: unknown): string => JSON.stringify(sortKeys(document), null, 2) + '\n';
+
+export async function generateOpenApiJson(): Promise<{ dashboard: string; webhooks: string }> {
   const config = loadConfig({
     CREDENTIALS_ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'),
     PGLITE_DATA_DIR: 'memory://',
@@ -41,7 +49,8 @@ export async function generateOpenApiJson(): Promise<string> {
   );
   try {
     app.setGlobalPrefix('api');
-    return JSON.stringify(sortKeys(buildOpenApiDocument(app)), null, 2) + '\n';
+    const documents = buildOpenApiDocuments(app, config.publicBaseUrl);
+    return { dashboard: render(documents.dashboard), webhooks: render(documents.webhooks) };
   } finally {
     await app.close();
   }
@@ -55,24 +64,34 @@ async function main(argv: string[]): Promise<number> {
   });
   const generated = await generateOpenApiJson();
   const file = values.file ? resolve(values.file) : OPENAPI_FILE;
+  const files: [string, string][] = [
+    [file, generated.dashboard],
+    [webhooksFileFor(file), generated.webhooks],
+  ];
   if (values.check) {
-    let committed = '';
-    try {
-      committed = readFileSync(file, 'utf8');
-    } catch {
-      committed = '';
+    let stale = 0;
+    for (const [path, text] of files) {
+      let committed = '';
+      try {
+        committed = readFileSync(path, 'utf8');
+      } catch {
+        committed = '';
+      }
+      if (committed === text) {
+        process.stdout.write(`${path} is up to date\n`);
+        continue;
+      }
+      stale += 1;
+      process.stderr.write(
+        `${path} differs from the API the code defines: run \`npm run openapi\` and commit it\n`,
+      );
     }
-    if (committed === generated) {
-      process.stdout.write(`${file} is up to date\n`);
-      return 0;
-    }
-    process.stderr.write(
-      `${file} differs from the API the code defines: run \`npm run openapi\` and commit openapi.json\n`,
-    );
-    return 1;
+    return stale ? 1 : 0;
   }
-  writeFileSync(file, generated);
-  process.stdout.write(`wrote ${file}\n`);
+  for (const [path, text] of files) {
+    writeFileSync(path, text);
+    process.stdout.write(`wrote ${path}\n`);
+  }
   return 0;
 }
 

@@ -393,6 +393,12 @@ export const ENDPOINTS: Endpoint[] = [
     access: 'api',
   },
   {
+    name: 'list messages',
+    method: 'GET',
+    template: '/api/conversations/:conversationId/messages',
+    access: 'api',
+  },
+  {
     name: 'escalate',
     method: 'POST',
     template: '/api/conversations/:conversationId/escalate',

@@ -5,6 +5,7 @@
  */
 import { applyDecorators } from '@nestjs/common';
 import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import { JSON_ONLY_MESSAGE } from './body-error.middleware';
 import { ERROR_STATUS, ErrorBody, ErrorCode } from './error-codes';
 import { ErrorResponse } from './error-response.dto';
 
@@ -46,9 +47,15 @@ export const ERROR_EXAMPLES: Record<ErrorCode, Omit<ErrorBody, 'statusCode' | 'c
     message:
       '+358401234567 is no longer on this Twilio account; connect it again (or another number)',
   },
+  IDEMPOTENCY_KEY_IN_PROGRESS: {
+    message: 'A request with this Idempotency-Key is still running; retry when it has finished',
+  },
+  IDEMPOTENCY_KEY_REUSED: {
+    message: 'This Idempotency-Key was used with another request; use a new key for a new request',
+  },
   PAYLOAD_TOO_LARGE: { message: 'Request body is too large' },
   HEADERS_TOO_LARGE: { message: 'Request line or headers are too large' },
-  UNSUPPORTED_MEDIA_TYPE: { message: 'Unsupported body encoding' },
+  UNSUPPORTED_MEDIA_TYPE: { message: JSON_ONLY_MESSAGE },
   TWILIO_CREDENTIALS_REJECTED: { message: 'Twilio rejected the credentials' },
   TWILIO_NUMBER_NOT_OWNED: {
     message: "The phone number you entered doesn't belong to this Twilio account",
@@ -91,7 +98,29 @@ export function errorExample(code: ErrorCode): ErrorBody {
   return { statusCode: ERROR_STATUS[code], code, ...ERROR_EXAMPLES[code] };
 }
 
-export function ApiErrors(...codes: ErrorCode[]): MethodDecorator & ClassDecorator {
+const RETRY_AFTER = {
+  description: 'Seconds to wait before trying again',
+  schema: { type: 'integer', minimum: 1, example: 12 },
+};
+
+/** The headers @nestjs/throttler sends with the dashboard's per-key budget (throttler `default`). */
+const RATE_LIMIT_HEADERS = {
+  'Retry-After': RETRY_AFTER,
+  'X-RateLimit-Limit': {
+    description: 'Requests per minute this API key may make (API_RATE_LIMIT_PER_MINUTE)',
+    schema: { type: 'integer', minimum: 1, example: 600 },
+  },
+  'X-RateLimit-Remaining': {
+    description: 'Requests left in the current window',
+    schema: { type: 'integer', minimum: 0, example: 0 },
+  },
+  'X-RateLimit-Reset': {
+    description: 'Seconds until the window has room again',
+    schema: { type: 'integer', minimum: 0, example: 12 },
+  },
+};
+
+function errorResponses(codes: ErrorCode[], dashboard: boolean): MethodDecorator & ClassDecorator {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of new Set(codes)) {
     const status = ERROR_STATUS[code];
@@ -102,6 +131,9 @@ export function ApiErrors(...codes: ErrorCode[]): MethodDecorator & ClassDecorat
     ...[...byStatus].map(([status, group]) =>
       ApiResponse({
         status,
+        ...(status === 429
+          ? { headers: dashboard ? RATE_LIMIT_HEADERS : { 'Retry-After': RETRY_AFTER } }
+          : {}),
         // Swagger renders descriptions as markdown: "<key>" would vanish as an HTML tag.
         description: group
           .map((code) => `\`${code}\`: ${ERROR_EXAMPLES[code].message.replace(/</g, '&lt;')}`)
@@ -119,6 +151,13 @@ export function ApiErrors(...codes: ErrorCode[]): MethodDecorator & ClassDecorat
   );
 }
 
-/** A dashboard endpoint's errors: its own codes plus UNAUTHORIZED, RATE_LIMITED, SERVICE_UNAVAILABLE. */
+/** Errors of a route without an API key (health, webhooks): a 429 carries Retry-After only. */
+export const ApiErrors = (...codes: ErrorCode[]): MethodDecorator & ClassDecorator =>
+  errorResponses(codes, false);
+
+/**
+ * A dashboard endpoint's errors: its own codes plus UNAUTHORIZED, RATE_LIMITED (with the
+ * budget's X-RateLimit-* headers), SERVICE_UNAVAILABLE.
+ */
 export const ApiDashboardErrors = (...codes: ErrorCode[]): MethodDecorator & ClassDecorator =>
-  ApiErrors(...codes, ...DASHBOARD_ERRORS);
+  errorResponses([...codes, ...DASHBOARD_ERRORS], true);

@@ -27,6 +27,31 @@ export function rejectDeepJson(_req: unknown, _res: unknown, buffer: Buffer): vo
   }
 }
 
+/** Twilio's webhooks post forms; they keep their own rule (the signature covers the fields). */
+const WEBHOOK_PATH = /^\/api\/webhooks\//;
+
+export const JSON_ONLY_MESSAGE =
+  'Send the body as JSON with Content-Type: application/json (a charset parameter is allowed)';
+
+/**
+ * Every route but the webhooks takes JSON only: a body (Content-Length above 0, or chunked) of
+ * any other type, or of no declared type (a plain fetch() of a string sends text/plain), answers
+ * 415 before it is read, rather than being parsed as a form or dropped and then reported as
+ * missing fields. A body-less request (GET, DELETE, an empty POST) has no type to check.
+ */
+export function requireJsonBody(req: Request, res: Response, next: NextFunction): void {
+  const length = req.headers['content-length'];
+  const hasBody =
+    req.headers['transfer-encoding'] !== undefined || (length !== undefined && Number(length) > 0);
+  if (!hasBody || WEBHOOK_PATH.test(req.path) || req.is('application/json')) return next();
+  const body: ErrorBody = {
+    statusCode: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    message: JSON_ONLY_MESSAGE,
+  };
+  res.status(415).json(body);
+}
+
 /**
  * body-parser fails before Nest's routing, so its errors never reach the exception filter; this
  * Express error handler gives them the contract's shape.

@@ -9,7 +9,13 @@ class FieldErrorDto {
 
 /** The contract's one error shape, for Swagger. */
 export class ErrorResponse {
-  @ApiProperty({ example: 422 }) statusCode: number;
+  @ApiProperty({
+    type: 'integer',
+    enum: [...new Set(Object.values(ERROR_STATUS))].sort(),
+    example: 422,
+    description: 'The HTTP status, repeated',
+  })
+  statusCode: number;
   @ApiProperty({ example: 'TWILIO_CREDENTIALS_REJECTED', enum: Object.keys(ERROR_STATUS) })
   code: string;
   @ApiProperty({ example: 'Twilio rejected the credentials' }) message: string;

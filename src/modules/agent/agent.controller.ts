@@ -22,10 +22,14 @@ export class AgentController {
   @Post('reply')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'generateAgentReply',
     summary: "Try the chatbot's agent",
     description: 'The same agent logic every channel uses, for the dashboard\'s "try your bot".',
   })
-  @ApiOkResponse({ type: AgentReplyResponse })
+  @ApiOkResponse({
+    type: AgentReplyResponse,
+    description: "The agent's reply and the knowledge it drew on",
+  })
   @ApiDashboardErrors(...JSON_BODY_ERRORS, 'NOT_FOUND', 'AGENT_UNAVAILABLE')
   async reply(
     @CurrentOrganization() org: Organization,

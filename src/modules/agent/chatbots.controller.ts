@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
@@ -8,9 +8,16 @@ import {
 } from '@nestjs/swagger';
 import { CurrentOrganization } from '../../common/auth/auth.decorators';
 import { ApiDashboardErrors, JSON_BODY_ERRORS } from '../../common/errors/api-errors.decorator';
+import { Idempotent, IDEMPOTENCY_ERRORS } from '../../common/idempotency/idempotent.decorator';
 import { Organization } from '../organizations';
 import { ChatbotsService } from './chatbots.service';
-import { ChatbotResponse, CreateChatbotDto, UpdateChatbotDto } from './dto/chatbot.dto';
+import { PageQuery } from '../../common/pagination/page';
+import {
+  ChatbotPage,
+  ChatbotResponse,
+  CreateChatbotDto,
+  UpdateChatbotDto,
+} from './dto/chatbot.dto';
 import { UuidParam } from '../../common/validation/uuid-param.pipe';
 
 @ApiTags('chatbots')
@@ -21,11 +28,13 @@ export class ChatbotsController {
 
   @Post()
   @ApiOperation({
+    operationId: 'createChatbot',
     summary: 'Create a chatbot',
     description: 'Its agent answers every channel (website widget, SMS) from its knowledge base.',
   })
-  @ApiCreatedResponse({ type: ChatbotResponse })
-  @ApiDashboardErrors(...JSON_BODY_ERRORS)
+  @ApiCreatedResponse({ type: ChatbotResponse, description: 'Created; the new chatbot' })
+  @ApiDashboardErrors(...JSON_BODY_ERRORS, ...IDEMPOTENCY_ERRORS)
+  @Idempotent()
   async create(
     @CurrentOrganization() org: Organization,
     @Body() dto: CreateChatbotDto,
@@ -34,16 +43,24 @@ export class ChatbotsController {
   }
 
   @Get()
-  @ApiOperation({ summary: "The organization's chatbots, oldest first" })
-  @ApiOkResponse({ type: [ChatbotResponse] })
-  @ApiDashboardErrors()
-  async list(@CurrentOrganization() org: Organization): Promise<ChatbotResponse[]> {
-    return (await this.chatbots.list(org.id)).map(ChatbotResponse.of);
+  @ApiOperation({
+    operationId: 'listChatbots',
+    summary: "The organization's chatbots, oldest first",
+    description:
+      'Cursor-paginated: pass the `nextCursor` of one page as `cursor` to get the next; it is null on the last page.',
+  })
+  @ApiOkResponse({ type: ChatbotPage, description: 'A page of chatbots' })
+  @ApiDashboardErrors('VALIDATION_FAILED')
+  list(@CurrentOrganization() org: Organization, @Query() query: PageQuery): Promise<ChatbotPage> {
+    return this.chatbots.list(org.id, query);
   }
 
   @Get(':chatbotId')
-  @ApiOperation({ summary: 'A chatbot' })
-  @ApiOkResponse({ type: ChatbotResponse })
+  @ApiOperation({
+    operationId: 'getChatbot',
+    summary: 'A chatbot',
+  })
+  @ApiOkResponse({ type: ChatbotResponse, description: 'The chatbot' })
   @ApiDashboardErrors('VALIDATION_FAILED', 'NOT_FOUND')
   async get(
     @CurrentOrganization() org: Organization,
@@ -53,8 +70,11 @@ export class ChatbotsController {
   }
 
   @Patch(':chatbotId')
-  @ApiOperation({ summary: "Change a chatbot's name, prompt, fallback or language" })
-  @ApiOkResponse({ type: ChatbotResponse })
+  @ApiOperation({
+    operationId: 'updateChatbot',
+    summary: "Change a chatbot's name, prompt, fallback or language",
+  })
+  @ApiOkResponse({ type: ChatbotResponse, description: 'Changed; the chatbot as it is now' })
   @ApiDashboardErrors(...JSON_BODY_ERRORS, 'NOT_FOUND')
   async update(
     @CurrentOrganization() org: Organization,

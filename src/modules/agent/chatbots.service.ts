@@ -3,7 +3,8 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import { notFound } from '../../common/errors/domain-error';
 import { Chatbot } from './chatbot.entity';
-import { CreateChatbotDto, UpdateChatbotDto } from './dto/chatbot.dto';
+import { applyKeyset, Page, PageQuery, toPage } from '../../common/pagination/page';
+import { ChatbotResponse, CreateChatbotDto, UpdateChatbotDto } from './dto/chatbot.dto';
 import { PassageIndex } from './knowledge/passage-index';
 
 /** Chatbots, always scoped to the organization resolved by the API key guard. */
@@ -18,11 +19,13 @@ export class ChatbotsService {
     return this.chatbots.save(this.chatbots.create({ ...dto, organizationId }));
   }
 
-  list(organizationId: string): Promise<Chatbot[]> {
-    return this.chatbots.find({
-      where: { organizationId },
-      order: { createdAt: 'ASC', id: 'ASC' },
-    });
+  async list(organizationId: string, query: PageQuery): Promise<Page<ChatbotResponse>> {
+    const qb = this.chatbots
+      .createQueryBuilder('chatbot')
+      .where('chatbot.organizationId = :organizationId', { organizationId });
+    applyKeyset(qb, { at: 'chatbot.createdAt', id: 'chatbot.id', order: 'ASC' }, query);
+    const { entities, raw } = await qb.getRawAndEntities();
+    return toPage(entities, raw, query, ChatbotResponse.of);
   }
 
   /**

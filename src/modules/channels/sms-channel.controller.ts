@@ -8,6 +8,7 @@ import {
 } from '@nestjs/swagger';
 import { CurrentOrganization } from '../../common/auth/auth.decorators';
 import { ApiDashboardErrors, JSON_BODY_ERRORS } from '../../common/errors/api-errors.decorator';
+import { Idempotent, IDEMPOTENCY_ERRORS } from '../../common/idempotency/idempotent.decorator';
 import { ChatbotsService } from '../agent';
 import { UuidParam } from '../../common/validation/uuid-param.pipe';
 import { Organization } from '../organizations';
@@ -35,6 +36,7 @@ export class SmsChannelController {
 
   @Put()
   @ApiOperation({
+    operationId: 'connectSmsChannel',
     summary: "Connect the chatbot to the customer's own Twilio number",
     description:
       'Validates the formats, then probes Twilio (the account, the number among its IncomingPhoneNumbers, SMS capability) before anything is stored; the Auth Token is stored AES-256-GCM encrypted and never returned. ' +
@@ -56,7 +58,9 @@ export class SmsChannelController {
     'TWILIO_ACCOUNT_NOT_ACTIVE',
     'TWILIO_REQUEST_REJECTED',
     'TWILIO_UNREACHABLE',
+    ...IDEMPOTENCY_ERRORS,
   )
+  @Idempotent()
   async connect(
     @CurrentOrganization() org: Organization,
     @Param('chatbotId', UuidParam('chatbotId')) chatbotId: string,
@@ -70,12 +74,16 @@ export class SmsChannelController {
 
   @Get()
   @ApiOperation({
+    operationId: 'getSmsChannelStatus',
     summary: "The SMS channel's status",
     description:
       '`connected: false` and nulls when not connected. `lastError` is the reason of the latest failed delivery (the Twilio error code and a readable message). ' +
       '`health` is what Twilio said when last asked: the credentials, whether the number is still on the account, and where its incoming messages go. Twilio is asked at most once a minute per channel (the answer is shared by every instance); a slow or unreachable Twilio never slows this call down: it then answers the last check, or `unknown`.',
   })
-  @ApiOkResponse({ type: SmsChannelStatus })
+  @ApiOkResponse({
+    type: SmsChannelStatus,
+    description: 'The status of the channel, connected or not',
+  })
   @ApiDashboardErrors('VALIDATION_FAILED', 'NOT_FOUND')
   async status(
     @CurrentOrganization() org: Organization,
@@ -93,6 +101,7 @@ export class SmsChannelController {
   @Post('webhook')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'repairSmsWebhook',
     summary: "Point the number's incoming messages at us again",
     description:
       'Sets the inbound URL Twilio reads for the number to `webhookUrl` (HTTP POST) in the customer\'s Twilio account — the number\'s "A message comes in" URL, or its Messaging Service\'s Incoming Messages URL when the service does not defer to its numbers — then checks the channel afresh and answers its status. For when `health.inbound` is `elsewhere` or `unset`. A number no longer on the account answers 409 `TWILIO_NUMBER_GONE`; a service that sends other numbers\' messages elsewhere is not taken over (409 `MESSAGING_SERVICE_IN_USE`: connect again with `configureWebhook: "service"` to take it over).',
@@ -120,6 +129,7 @@ export class SmsChannelController {
   @Post('auth-token')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'rotateSmsAuthToken',
     summary: 'Give us the new Auth Token while rotating it in Twilio',
     description:
       'Between creating a secondary Auth Token in Twilio and promoting it: the token is probed against Twilio first (422 `TWILIO_CREDENTIALS_REJECTED` if Twilio refuses it, nothing stored), then stored encrypted beside the current one. Webhooks signed by either are accepted; the first webhook signed by the new one (Twilio signs with the primary, so: after the promotion), or the first REST call the old one fails, makes the new one the only one and erases the old. Never returned.',
@@ -149,6 +159,7 @@ export class SmsChannelController {
   @Delete('auth-token')
   @HttpCode(204)
   @ApiOperation({
+    operationId: 'cancelSmsAuthToken',
     summary: 'Cancel a pending Auth Token',
     description:
       'Forgets the token given with POST …/auth-token before it took over; the current one stays.',
@@ -165,6 +176,7 @@ export class SmsChannelController {
   @Delete()
   @HttpCode(204)
   @ApiOperation({
+    operationId: 'disconnectSmsChannel',
     summary: 'Disconnect: the stored credentials are deleted at once',
     description:
       "Later webhooks for the number are refused (403). If we set the inbound URL (the number's SmsUrl, or its Messaging Service's) and it still points at us, the URL that was there before is put back (a service still used by another connected number is left as it is).",

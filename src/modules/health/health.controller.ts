@@ -6,12 +6,7 @@ import { Public } from '../../common/auth/auth.decorators';
 import { ApiErrors } from '../../common/errors/api-errors.decorator';
 import { DomainError } from '../../common/errors/domain-error';
 import { ReadinessService } from './readiness.service';
-
-const OK_SCHEMA = {
-  type: 'object',
-  properties: { status: { type: 'string', enum: ['ok'] } },
-  example: { status: 'ok' },
-};
+import { HealthStatus } from './dto/health-status.dto';
 
 @ApiTags('health')
 @ApiSecurity({})
@@ -27,9 +22,10 @@ export class HealthController {
 
   @Get()
   @ApiOperation({
+    operationId: 'getHealth',
     summary: 'Database check (kept for existing monitors; prefer /health/live and /health/ready)',
   })
-  @ApiOkResponse({ description: 'The database answers', schema: OK_SCHEMA })
+  @ApiOkResponse({ description: 'The database answers', type: HealthStatus })
   @ApiErrors('SERVICE_UNAVAILABLE')
   async check(): Promise<{ status: 'ok' }> {
     try {
@@ -42,22 +38,24 @@ export class HealthController {
 
   @Get('live')
   @ApiOperation({
+    operationId: 'getLiveness',
     summary: 'Liveness: the process serves HTTP (no dependency is checked)',
     description:
       'For a container liveness probe or HEALTHCHECK: 200 whenever the process answers at all, also while the database is down or the instance is draining, so a database blip never restarts every instance. It has no error response; a dead process gives no answer.',
   })
-  @ApiOkResponse({ description: 'The process is up', schema: OK_SCHEMA })
+  @ApiOkResponse({ description: 'The process is up', type: HealthStatus })
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }
 
   @Get('ready')
   @ApiOperation({
+    operationId: 'getReadiness',
     summary: 'Readiness: the database answers, migrations are applied, the job queue runs',
     description:
       'For a load balancer or readiness probe. 503 `SERVICE_UNAVAILABLE` names what is missing ("Not ready: database unavailable"); from SIGTERM on it answers 503 "Not ready: shutting down" while in-flight work finishes (`SHUTDOWN_DRAIN_SECONDS`), so traffic moves elsewhere before the server stops listening.',
   })
-  @ApiOkResponse({ description: 'Ready for traffic', schema: OK_SCHEMA })
+  @ApiOkResponse({ description: 'Ready for traffic', type: HealthStatus })
   @ApiErrors('SERVICE_UNAVAILABLE')
   async ready(): Promise<{ status: 'ok' }> {
     const problems = await this.readiness.problems();

@@ -10,6 +10,8 @@ import type { Request } from 'express';
 import { CurrentOrganization } from '../../common/auth/auth.decorators';
 import { requestTrace } from '../../common/logging/request-id';
 import { ApiDashboardErrors, JSON_BODY_ERRORS } from '../../common/errors/api-errors.decorator';
+import { Idempotent, IDEMPOTENCY_ERRORS } from '../../common/idempotency/idempotent.decorator';
+import { PageQuery } from '../../common/pagination/page';
 import { UuidParam } from '../../common/validation/uuid-param.pipe';
 import { Organization } from '../organizations';
 import {
@@ -18,6 +20,7 @@ import {
   ConversationResponse,
   ListConversationsQuery,
   MAX_MESSAGES,
+  MessagePage,
 } from './dto/conversation.dto';
 import { MessageResponse, SendAgentReplyDto } from './dto/message.dto';
 import { InboxService } from './inbox.service';
@@ -34,11 +37,12 @@ export class ConversationsController {
 
   @Get('chatbots/:chatbotId/conversations')
   @ApiOperation({
+    operationId: 'listConversations',
     summary: "A chatbot's conversations, latest activity first",
     description:
       'Cursor-paginated: pass the `nextCursor` of one page as `cursor` to get the next; it is null on the last page.',
   })
-  @ApiOkResponse({ type: ConversationPage })
+  @ApiOkResponse({ type: ConversationPage, description: 'A page of conversations' })
   @ApiDashboardErrors('VALIDATION_FAILED', 'NOT_FOUND')
   list(
     @CurrentOrganization() org: Organization,
@@ -50,10 +54,14 @@ export class ConversationsController {
 
   @Get('conversations/:conversationId')
   @ApiOperation({
+    operationId: 'getConversation',
     summary: 'A conversation with its messages, oldest first',
-    description: `At most the latest ${MAX_MESSAGES} messages; \`hasEarlierMessages\` says whether older ones were left out.`,
+    description: `At most the latest ${MAX_MESSAGES} messages; \`hasEarlierMessages\` says whether older ones were left out (read them with GET /api/conversations/{conversationId}/messages).`,
   })
-  @ApiOkResponse({ type: ConversationDetail })
+  @ApiOkResponse({
+    type: ConversationDetail,
+    description: 'The conversation with its latest messages',
+  })
   @ApiDashboardErrors('VALIDATION_FAILED', 'NOT_FOUND')
   get(
     @CurrentOrganization() org: Organization,
@@ -62,14 +70,36 @@ export class ConversationsController {
     return this.inbox.get(org.id, conversationId);
   }
 
+  @Get('conversations/:conversationId/messages')
+  @ApiOperation({
+    operationId: 'listConversationMessages',
+    summary: "A conversation's messages, newest first",
+    description:
+      'Cursor-paginated: pass the `nextCursor` of one page as `cursor` to get older messages; it is null on the oldest page.',
+  })
+  @ApiOkResponse({ type: MessagePage, description: 'A page of messages' })
+  @ApiDashboardErrors('VALIDATION_FAILED', 'NOT_FOUND')
+  listMessages(
+    @CurrentOrganization() org: Organization,
+    @Param('conversationId', UuidParam('conversationId')) conversationId: string,
+    @Query() query: PageQuery,
+  ): Promise<MessagePage> {
+    return this.inbox.listMessages(org.id, conversationId, query);
+  }
+
   @Post('conversations/:conversationId/escalate')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'escalateConversation',
     summary: 'Hand the conversation to a person: status `human`, the bot stops answering',
     description: 'Idempotent.',
   })
-  @ApiOkResponse({ type: ConversationResponse })
-  @ApiDashboardErrors('VALIDATION_FAILED', 'NOT_FOUND')
+  @ApiOkResponse({
+    type: ConversationResponse,
+    description: 'The conversation, status `human`',
+  })
+  @ApiDashboardErrors('VALIDATION_FAILED', 'NOT_FOUND', ...IDEMPOTENCY_ERRORS)
+  @Idempotent()
   escalate(
     @CurrentOrganization() org: Organization,
     @Param('conversationId', UuidParam('conversationId')) conversationId: string,
@@ -80,11 +110,16 @@ export class ConversationsController {
   @Post('conversations/:conversationId/release')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'releaseConversation',
     summary: 'Give the conversation back to the bot: status `bot`',
     description: 'Idempotent. The bot answers the next message the customer sends.',
   })
-  @ApiOkResponse({ type: ConversationResponse })
-  @ApiDashboardErrors('VALIDATION_FAILED', 'NOT_FOUND')
+  @ApiOkResponse({
+    type: ConversationResponse,
+    description: 'The conversation, status `bot`',
+  })
+  @ApiDashboardErrors('VALIDATION_FAILED', 'NOT_FOUND', ...IDEMPOTENCY_ERRORS)
+  @Idempotent()
   release(
     @CurrentOrganization() org: Organization,
     @Param('conversationId', UuidParam('conversationId')) conversationId: string,
@@ -94,19 +129,25 @@ export class ConversationsController {
 
   @Post('conversations/:conversationId/messages')
   @ApiOperation({
+    operationId: 'sendAgentMessage',
     summary: "A person's reply, sent as SMS from the channel's number",
     description:
       'Stored as `pending` and sent in the background; `deliveryStatus` then follows Twilio. ' +
       'Replying takes the conversation over: its status becomes `human` and the bot stays silent until released.',
   })
-  @ApiCreatedResponse({ type: MessageResponse })
+  @ApiCreatedResponse({
+    type: MessageResponse,
+    description: 'Stored and queued for sending; the new message, `pending`',
+  })
   @ApiDashboardErrors(
     ...JSON_BODY_ERRORS,
     'NOT_FOUND',
     'CHANNEL_NOT_CONNECTED',
     'CONTACT_OPTED_OUT',
     'CONTACT_NOT_REPLYABLE',
+    ...IDEMPOTENCY_ERRORS,
   )
+  @Idempotent()
   reply(
     @CurrentOrganization() org: Organization,
     @Param('conversationId', UuidParam('conversationId')) conversationId: string,

@@ -8,13 +8,14 @@ import { Repository } from 'typeorm';
 import { notFound } from '../../common/errors/domain-error';
 import { ChatbotsService } from '../agent';
 import { Conversation, ConversationStatus } from './conversation.entity';
-import { cursorTimestampSql, decodeCursor, encodeCursor } from './conversation-cursor';
+import { applyKeyset, PageQuery, toPage } from '../../common/pagination/page';
 import {
   ConversationDetail,
   ConversationPage,
   ConversationResponse,
   ListConversationsQuery,
   MAX_MESSAGES,
+  MessagePage,
 } from './dto/conversation.dto';
 import { MessageResponse } from './dto/message.dto';
 import { Message } from './message.entity';
@@ -39,29 +40,29 @@ export class InboxService {
     await this.chatbots.get(organizationId, chatbotId);
     const qb = this.conversations
       .createQueryBuilder('c')
-      .addSelect(cursorTimestampSql('c.lastMessageAt'), 'cursor_at')
       .where('c.organizationId = :organizationId', { organizationId })
       .andWhere('c.chatbotId = :chatbotId', { chatbotId })
-      .andWhere('c.channel = :channel', { channel: query.channel ?? 'sms' })
-      .orderBy('c.lastMessageAt', 'DESC')
-      .addOrderBy('c.id', 'DESC')
-      .limit(query.limit + 1);
+      .andWhere('c.channel = :channel', { channel: query.channel ?? 'sms' });
     if (query.status) qb.andWhere('c.status = :status', { status: query.status });
-    const after = query.cursor ? decodeCursor(query.cursor) : null;
-    if (after) {
-      qb.andWhere(
-        '(c.lastMessageAt, c.id) < (CAST(:afterAt AS timestamptz), CAST(:afterId AS uuid))',
-        { afterAt: after.lastMessageAt, afterId: after.id },
-      );
-    }
-    const { entities, raw } = await qb.getRawAndEntities<{ cursor_at: string }>();
-    const page = entities.slice(0, query.limit);
-    const last = page.at(-1);
-    const nextCursor =
-      entities.length > query.limit && last
-        ? encodeCursor({ lastMessageAt: raw[page.length - 1].cursor_at, id: last.id })
-        : null;
-    return { items: page.map(ConversationResponse.of), nextCursor };
+    applyKeyset(qb, { at: 'c.lastMessageAt', id: 'c.id', order: 'DESC' }, query);
+    const { entities, raw } = await qb.getRawAndEntities();
+    return toPage(entities, raw, query, ConversationResponse.of);
+  }
+
+  /** A conversation's messages newest first, any number of pages back (messages_conversation_created_idx). */
+  async listMessages(
+    organizationId: string,
+    conversationId: string,
+    query: PageQuery,
+  ): Promise<MessagePage> {
+    await this.find(organizationId, conversationId);
+    const qb = this.messages
+      .createQueryBuilder('m')
+      .where('m.conversationId = :conversationId', { conversationId })
+      .andWhere('m.organizationId = :organizationId', { organizationId });
+    applyKeyset(qb, { at: 'm.createdAt', id: 'm.id', order: 'DESC' }, query);
+    const { entities, raw } = await qb.getRawAndEntities();
+    return toPage(entities, raw, query, MessageResponse.of);
   }
 
   async get(organizationId: string, conversationId: string): Promise<ConversationDetail> {

@@ -64,8 +64,10 @@ export class AgentReplyDto {
 }
 
 export class UsedPassageDto {
-  @ApiProperty({ example: '0b5c1f0e-6a43-4a8e-9a0e-3f1a2b4c5d6e' }) documentId: string;
-  @ApiProperty({ example: '5d0e9c1a-2b3c-4d5e-8f90-a1b2c3d4e5f6' }) passageId: string;
+  @ApiProperty({ format: 'uuid', example: '0b5c1f0e-6a43-4a8e-9a0e-3f1a2b4c5d6e' })
+  documentId: string;
+  @ApiProperty({ format: 'uuid', example: '5d0e9c1a-2b3c-4d5e-8f90-a1b2c3d4e5f6' })
+  passageId: string;
 }
 
 export class AgentReplyResponse {

@@ -4,6 +4,7 @@ import { MaxUtf16Length } from '../../../common/validation/max-utf16-length.deco
 import { TWILIO_MAX_BODY_CHARS } from '../../../common/sms';
 import type { Chatbot } from '../chatbot.entity';
 import { TEXT_SEARCH_LANGUAGES } from '../text-search-languages';
+import { PageOf } from '../../../common/pagination/page';
 
 export { TEXT_SEARCH_LANGUAGES };
 
@@ -62,14 +63,19 @@ export class UpdateChatbotDto extends PartialType(CreateChatbotDto, {
 }) {}
 
 export class ChatbotResponse {
-  @ApiProperty({ example: '3f0b6a9e-8d0c-4c1e-9a51-2b7f5f7f2f10' }) id: string;
+  @ApiProperty({ format: 'uuid', example: '3f0b6a9e-8d0c-4c1e-9a51-2b7f5f7f2f10' }) id: string;
   @ApiProperty({ example: 'Product support' }) name: string;
   @ApiProperty({ example: 'You are the friendly support assistant of Acme. Answer briefly.' })
   systemPrompt: string;
   @ApiProperty({ example: "Sorry, I don't know that yet. A person will follow up." })
   fallbackMessage: string;
   @ApiProperty({ example: 'Sorry, I can only read text messages.' }) mediaOnlyReply: string;
-  @ApiProperty({ example: 'simple' }) language: string;
+  @ApiProperty({
+    enum: TEXT_SEARCH_LANGUAGES,
+    example: 'simple',
+    description: 'The PostgreSQL text-search configuration its knowledge is indexed with',
+  })
+  language: string;
   @ApiProperty({ example: '2026-11-25T14:03:07.123Z' }) createdAt: Date;
   @ApiProperty({ example: '2026-11-25T14:03:07.123Z' }) updatedAt: Date;
 
@@ -96,3 +102,5 @@ export class ChatbotResponse {
     };
   }
 }
+
+export class ChatbotPage extends PageOf(ChatbotResponse, 'Oldest first') {}

@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsString, Matches, MaxLength } from 'class-validator';
+import { PageOf } from '../../../common/pagination/page';
 
 export const KNOWLEDGE_TITLE_MAX_CHARS = 200;
 export const KNOWLEDGE_CONTENT_MAX_CHARS = 100_000;
@@ -40,9 +41,14 @@ export interface KnowledgeDocumentSummary {
 }
 
 export class KnowledgeDocumentResponse implements KnowledgeDocumentSummary {
-  @ApiProperty({ example: '0b5c1f0e-6a43-4a8e-9a0e-3f1a2b4c5d6e' }) id: string;
+  @ApiProperty({ format: 'uuid', example: '0b5c1f0e-6a43-4a8e-9a0e-3f1a2b4c5d6e' }) id: string;
   @ApiProperty({ example: 'Account and passwords' }) title: string;
-  @ApiProperty({ example: 2, description: 'How many passages the document was split into' })
+  @ApiProperty({
+    type: 'integer',
+    minimum: 1,
+    example: 2,
+    description: 'How many passages the document was split into',
+  })
   passages: number;
   @ApiProperty({ example: '2026-11-25T14:03:07.123Z' }) createdAt: Date;
 
@@ -55,3 +61,5 @@ export class KnowledgeDocumentResponse implements KnowledgeDocumentSummary {
     return { id, title, passages, createdAt };
   }
 }
+
+export class KnowledgeDocumentPage extends PageOf(KnowledgeDocumentResponse, 'Oldest first') {}

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
@@ -9,8 +9,14 @@ import {
 } from '@nestjs/swagger';
 import { CurrentOrganization } from '../../../common/auth/auth.decorators';
 import { ApiDashboardErrors, JSON_BODY_ERRORS } from '../../../common/errors/api-errors.decorator';
+import { Idempotent, IDEMPOTENCY_ERRORS } from '../../../common/idempotency/idempotent.decorator';
 import { Organization } from '../../organizations';
-import { CreateKnowledgeDocumentDto, KnowledgeDocumentResponse } from '../dto/knowledge.dto';
+import { PageQuery } from '../../../common/pagination/page';
+import {
+  CreateKnowledgeDocumentDto,
+  KnowledgeDocumentPage,
+  KnowledgeDocumentResponse,
+} from '../dto/knowledge.dto';
 import { UuidParam } from '../../../common/validation/uuid-param.pipe';
 import { KnowledgeService } from './knowledge.service';
 
@@ -22,12 +28,17 @@ export class KnowledgeController {
 
   @Post()
   @ApiOperation({
+    operationId: 'addKnowledgeDocument',
     summary: 'Add a knowledge document',
     description:
       'Split into passages and indexed for full-text search at once; the agent uses it from the next message. JSON bodies up to 100 kB.',
   })
-  @ApiCreatedResponse({ type: KnowledgeDocumentResponse })
-  @ApiDashboardErrors(...JSON_BODY_ERRORS, 'NOT_FOUND')
+  @ApiCreatedResponse({
+    type: KnowledgeDocumentResponse,
+    description: 'Added and indexed; the document without its content',
+  })
+  @ApiDashboardErrors(...JSON_BODY_ERRORS, 'NOT_FOUND', ...IDEMPOTENCY_ERRORS)
+  @Idempotent()
   async add(
     @CurrentOrganization() org: Organization,
     @Param('chatbotId', UuidParam('chatbotId')) chatbotId: string,
@@ -38,20 +49,27 @@ export class KnowledgeController {
 
   @Get()
   @ApiOperation({
+    operationId: 'listKnowledgeDocuments',
     summary: "A chatbot's knowledge documents, oldest first (without their content)",
+    description:
+      'Cursor-paginated: pass the `nextCursor` of one page as `cursor` to get the next; it is null on the last page.',
   })
-  @ApiOkResponse({ type: [KnowledgeDocumentResponse] })
+  @ApiOkResponse({ type: KnowledgeDocumentPage, description: 'A page of knowledge documents' })
   @ApiDashboardErrors('VALIDATION_FAILED', 'NOT_FOUND')
-  async list(
+  list(
     @CurrentOrganization() org: Organization,
     @Param('chatbotId', UuidParam('chatbotId')) chatbotId: string,
-  ): Promise<KnowledgeDocumentResponse[]> {
-    return (await this.knowledge.list(org.id, chatbotId)).map(KnowledgeDocumentResponse.of);
+    @Query() query: PageQuery,
+  ): Promise<KnowledgeDocumentPage> {
+    return this.knowledge.list(org.id, chatbotId, query);
   }
 
   @Delete(':documentId')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Delete a knowledge document and its passages' })
+  @ApiOperation({
+    operationId: 'deleteKnowledgeDocument',
+    summary: 'Delete a knowledge document and its passages',
+  })
   @ApiNoContentResponse({ description: 'Deleted, with its passages' })
   @ApiDashboardErrors('VALIDATION_FAILED', 'NOT_FOUND')
   remove(

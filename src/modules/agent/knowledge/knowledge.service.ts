@@ -3,7 +3,12 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { notFound } from '../../../common/errors/domain-error';
 import { ChatbotsService } from '../chatbots.service';
-import { CreateKnowledgeDocumentDto, KnowledgeDocumentSummary } from '../dto/knowledge.dto';
+import { applyKeyset, Page, PageQuery, toPage } from '../../../common/pagination/page';
+import {
+  CreateKnowledgeDocumentDto,
+  KnowledgeDocumentResponse,
+  KnowledgeDocumentSummary,
+} from '../dto/knowledge.dto';
 import { KnowledgeDocument } from './knowledge-document.entity';
 import { KnowledgePassage } from './knowledge-passage.entity';
 import { PassageIndex } from './passage-index';
@@ -49,9 +54,13 @@ export class KnowledgeService {
   }
 
   /** Oldest first; without content bodies, which may be 100 kB each. */
-  async list(organizationId: string, chatbotId: string): Promise<KnowledgeDocumentSummary[]> {
+  async list(
+    organizationId: string,
+    chatbotId: string,
+    query: PageQuery,
+  ): Promise<Page<KnowledgeDocumentResponse>> {
     await this.chatbots.get(organizationId, chatbotId);
-    return this.documents
+    const qb = this.documents
       .createQueryBuilder('document')
       .select('document.id', 'id')
       .addSelect('document.title', 'title')
@@ -65,10 +74,10 @@ export class KnowledgeService {
         'passages',
       )
       .where('document.organizationId = :organizationId', { organizationId })
-      .andWhere('document.chatbotId = :chatbotId', { chatbotId })
-      .orderBy('document.createdAt', 'ASC')
-      .addOrderBy('document.id', 'ASC')
-      .getRawMany<KnowledgeDocumentSummary>();
+      .andWhere('document.chatbotId = :chatbotId', { chatbotId });
+    applyKeyset(qb, { at: 'document.createdAt', id: 'document.id', order: 'ASC' }, query);
+    const rows = await qb.getRawMany<KnowledgeDocumentSummary & Record<string, unknown>>();
+    return toPage(rows, rows, query, KnowledgeDocumentResponse.of);
   }
 
   /** Passages go with the document (ON DELETE CASCADE). */

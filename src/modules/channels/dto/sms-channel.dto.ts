@@ -143,7 +143,8 @@ export class SmsChannelStatus {
     string | null;
   @ApiProperty({ example: 'Product support', nullable: true, type: String }) friendlyName:
     string | null;
-  @ApiProperty({ example: 'https://app.example.com/api/webhooks/twilio/sms' }) webhookUrl: string;
+  @ApiProperty({ format: 'uri', example: 'https://app.example.com/api/webhooks/twilio/sms' })
+  webhookUrl: string;
   @ApiProperty({ nullable: true, type: Date, example: '2026-11-25T14:03:07.123Z' })
   connectedAt: Date | null;
   @ApiProperty({ nullable: true, type: Date, example: '2026-11-25T14:03:07.123Z' })

@@ -1,62 +1,34 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, Max, Min, ValidateBy } from 'class-validator';
-import { decodeCursor } from '../conversation-cursor';
+import { IsIn, IsOptional } from 'class-validator';
+import { PageOf, PageQuery } from '../../../common/pagination/page';
 import { Conversation, CONVERSATION_STATUSES, ConversationStatus } from '../conversation.entity';
 import { OPT_IN_KEYWORDS, OPT_OUT_KEYWORDS } from '../../../common/sms';
 import { MessageResponse } from './message.dto';
 
 export const CONVERSATION_CHANNELS = ['sms'] as const;
-export const DEFAULT_PAGE_SIZE = 20;
-export const MAX_PAGE_SIZE = 100;
 /** The conversation view returns at most this many messages, the latest ones. */
 export const MAX_MESSAGES = 500;
 
-const IsConversationCursor = (): PropertyDecorator =>
-  ValidateBy({
-    name: 'isConversationCursor',
-    validator: {
-      validate: (value: unknown) => typeof value === 'string' && decodeCursor(value) !== null,
-      defaultMessage: () => 'cursor must be a nextCursor returned by this endpoint',
-    },
-  });
-
-export class ListConversationsQuery {
+export class ListConversationsQuery extends PageQuery {
   @ApiPropertyOptional({ enum: CONVERSATION_CHANNELS, default: 'sms', example: 'sms' })
   @IsOptional()
   @IsIn(CONVERSATION_CHANNELS)
   channel?: 'sms';
 
-  @ApiPropertyOptional({ enum: CONVERSATION_STATUSES, example: 'human' })
+  // No example: Swagger UI would pre-fill it and hide the other conversations.
+  @ApiPropertyOptional({
+    enum: CONVERSATION_STATUSES,
+    description: 'Only conversations with this status; omit for all',
+  })
   @IsOptional()
   @IsIn(CONVERSATION_STATUSES)
   status?: ConversationStatus;
-
-  @ApiPropertyOptional({
-    description: "The previous page's `nextCursor`; omit for the first page",
-    example:
-      'MjAyNS0xMS0yNVQxNDowMzowNy4xMjM0NTZafDNmMGI2YTllLThkMGMtNGMxZS05YTUxLTJiN2Y1ZjdmMmYxMA',
-  })
-  @IsOptional()
-  @IsConversationCursor()
-  cursor?: string;
-
-  @ApiPropertyOptional({
-    minimum: 1,
-    maximum: MAX_PAGE_SIZE,
-    default: DEFAULT_PAGE_SIZE,
-    example: DEFAULT_PAGE_SIZE,
-  })
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PAGE_SIZE)
-  limit: number = DEFAULT_PAGE_SIZE;
 }
 
 export class ConversationResponse {
-  @ApiProperty({ example: '5d6e7f80-91a2-4b3c-8d4e-5f6a7b8c9d0e' }) id: string;
-  @ApiProperty({ example: '3f0b6a9e-8d0c-4c1e-9a51-2b7f5f7f2f10' }) chatbotId: string;
+  @ApiProperty({ format: 'uuid', example: '5d6e7f80-91a2-4b3c-8d4e-5f6a7b8c9d0e' }) id: string;
+  @ApiProperty({ format: 'uuid', example: '3f0b6a9e-8d0c-4c1e-9a51-2b7f5f7f2f10' })
+  chatbotId: string;
   @ApiProperty({ enum: CONVERSATION_CHANNELS, example: 'sms' }) channel: 'sms';
   @ApiProperty({
     example: '+358401234567',
@@ -98,17 +70,12 @@ export class ConversationResponse {
   }
 }
 
-export class ConversationPage {
-  @ApiProperty({ type: [ConversationResponse], description: 'Newest activity first' })
-  items: ConversationResponse[];
-  @ApiProperty({
-    type: String,
-    nullable: true,
-    example: null,
-    description: 'Pass as `cursor` for the next page; null on the last page',
-  })
-  nextCursor: string | null;
-}
+export class ConversationPage extends PageOf(ConversationResponse, 'Latest activity first') {}
+
+export class MessagePage extends PageOf(
+  MessageResponse,
+  'Newest first: the next page holds older messages',
+) {}
 
 export class ConversationDetail extends ConversationResponse {
   @ApiProperty({

@@ -17,8 +17,30 @@ export class SendAgentReplyDto {
   body: string;
 }
 
+/**
+ * Every `deliveryStatus` a message can have: ours (`received` for inbound, `pending` stored and
+ * not sent yet, `sending` handed to Twilio) and Twilio's Message statuses (message_enum_status in
+ * its API document), which its answers and status callbacks set.
+ */
+export const DELIVERY_STATUSES = [
+  'received',
+  'pending',
+  'sending',
+  'accepted',
+  'scheduled',
+  'queued',
+  'sent',
+  'delivered',
+  'undelivered',
+  'failed',
+  'canceled',
+  'read',
+  'receiving',
+  'partially_delivered',
+] as const;
+
 export class MessageResponse {
-  @ApiProperty({ example: '9b1c2d3e-4f50-4a6b-8c7d-0e1f2a3b4c5d' }) id: string;
+  @ApiProperty({ format: 'uuid', example: '9b1c2d3e-4f50-4a6b-8c7d-0e1f2a3b4c5d' }) id: string;
   @ApiProperty({ enum: ['inbound', 'outbound'], example: 'outbound' }) direction: MessageDirection;
   @ApiProperty({
     enum: ['customer', 'bot', 'agent'],
@@ -28,12 +50,18 @@ export class MessageResponse {
   author: MessageAuthor;
   @ApiProperty({ example: 'Your order left our warehouse this morning.' }) body: string;
   @ApiProperty({
+    enum: DELIVERY_STATUSES,
     example: 'delivered',
     description:
       "received (inbound); pending, sending, then Twilio's own: queued, sent, delivered, undelivered, failed…",
   })
   deliveryStatus: string;
-  @ApiProperty({ type: Number, nullable: true, example: null, description: "Twilio's error code" })
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    example: null,
+    description: "Twilio's error code (e.g. 30003, 21610)",
+  })
   errorCode: number | null;
   @ApiProperty({
     type: String,
@@ -43,12 +71,19 @@ export class MessageResponse {
   })
   errorMessage: string | null;
   @ApiProperty({
+    type: 'integer',
+    minimum: 0,
     example: 1,
     description: 'SMS parts billed (GSM-7: 160, or 153 per part; UCS-2: 70, or 67)',
   })
   segments: number;
   @ApiProperty({ enum: ['GSM-7', 'UCS-2'], example: 'GSM-7' }) encoding: string;
-  @ApiProperty({ example: 0, description: 'MMS attachments dropped (only text is supported)' })
+  @ApiProperty({
+    type: 'integer',
+    minimum: 0,
+    example: 0,
+    description: 'MMS attachments dropped (only text is supported)',
+  })
   mediaDropped: number;
   @ApiProperty({ example: '2025-11-25T14:03:07.123Z' }) createdAt: Date;
 

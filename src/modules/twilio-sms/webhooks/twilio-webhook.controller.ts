@@ -9,6 +9,7 @@ import {
   ApiQuery,
   ApiSecurity,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import { ApiErrors } from '../../../common/errors/api-errors.decorator';
 import { requestTrace } from '../../../common/logging/request-id';
@@ -22,7 +23,6 @@ import {
   StaleChannelError,
 } from '../inbound/receive-inbound-sms.use-case';
 import { ChannelNumberField, SignedRequest, TwilioSignatureGuard } from './twilio-signature.guard';
-import { INBOUND_SMS_PARAMETERS, STATUS_CALLBACK_PARAMETERS } from './twilio-webhook.openapi';
 
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
 
@@ -66,6 +66,7 @@ export class TwilioWebhookController {
 
   @Post()
   @ApiOperation({
+    operationId: 'receiveTwilioSms',
     summary: "Twilio's inbound message webhook",
     description:
       'Paste `${PUBLIC_BASE_URL}/api/webhooks/twilio/sms` as "A message comes in" (HTTP POST) in the Twilio Console. The message is stored and the reply queued before the 200. ' +
@@ -75,7 +76,7 @@ export class TwilioWebhookController {
       '429 `RATE_LIMITED` (with Retry-After) only for an address whose requests keep failing verification; a correctly signed request is never refused for rate reasons. ' +
       "503: the database is unavailable, or this number's stored Auth Token cannot be decrypted (reported to Sentry); nothing was stored, Twilio may retry.",
   })
-  @ApiBody({ schema: INBOUND_SMS_PARAMETERS })
+  @ApiBody({ schema: { $ref: getSchemaPath('TwilioInboundSms') } })
   @TwimlOkResponse()
   @HttpCode(200)
   @Header('Content-Type', 'text/xml')
@@ -100,6 +101,7 @@ export class TwilioWebhookController {
 
   @Post(STATUS_CALLBACK_ROUTE)
   @ApiOperation({
+    operationId: 'receiveTwilioStatusCallback',
     summary: "Twilio's status callback for messages we sent",
     description:
       'Set as StatusCallback on every message we send, with our message id in the query string (Twilio posts to, and signs, that exact URL). ' +
@@ -112,7 +114,7 @@ export class TwilioWebhookController {
     description: 'Our outbound message, as we wrote it into the StatusCallback URL',
     schema: { type: 'string', format: 'uuid', example: '3f0b6a9e-8d0c-4c1e-9a51-2b7f5f7f2f10' },
   })
-  @ApiBody({ schema: STATUS_CALLBACK_PARAMETERS })
+  @ApiBody({ schema: { $ref: getSchemaPath('TwilioStatusCallback') } })
   @TwimlOkResponse()
   @HttpCode(200)
   @Header('Content-Type', 'text/xml')

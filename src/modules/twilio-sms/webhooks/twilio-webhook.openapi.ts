@@ -76,3 +76,9 @@ export const STATUS_CALLBACK_PARAMETERS: SchemaObject = {
     ApiVersion: text('Twilio API version', '2010-04-01'),
   },
 };
+
+/** Named in the webhooks' document (components.schemas), so generators give them a type name. */
+export const WEBHOOK_SCHEMAS: Record<string, SchemaObject> = {
+  TwilioInboundSms: INBOUND_SMS_PARAMETERS,
+  TwilioStatusCallback: STATUS_CALLBACK_PARAMETERS,
+};

@@ -1,8 +1,8 @@
-import { decodeCursor, encodeCursor } from './conversation-cursor';
+import { decodeCursor, encodeCursor } from './page-cursor';
 
-describe('conversation cursor', () => {
+describe('page cursor', () => {
   const cursor = {
-    lastMessageAt: '2025-11-25T14:03:07.123456Z',
+    at: '2025-11-25T14:03:07.123456Z',
     id: '3f0b6a9e-8d0c-4c1e-9a51-2b7f5f7f2f10',
   };
 
@@ -21,8 +21,8 @@ describe('conversation cursor', () => {
     ['impossible date', Buffer.from(`2025-13-45T14:03:07Z|${cursor.id}`).toString('base64url')],
     ['rolled-over date', Buffer.from(`2025-02-30T14:03:07Z|${cursor.id}`).toString('base64url')],
     ['year zero', Buffer.from(`0000-01-01T00:00:00Z|${cursor.id}`).toString('base64url')],
-    ['bad id', Buffer.from(`${cursor.lastMessageAt}|42`).toString('base64url')],
-    ['extra part', Buffer.from(`${cursor.lastMessageAt}|${cursor.id}|x`).toString('base64url')],
+    ['bad id', Buffer.from(`${cursor.at}|42`).toString('base64url')],
+    ['extra part', Buffer.from(`${cursor.at}|${cursor.id}|x`).toString('base64url')],
     ['too long', 'A'.repeat(500)],
   ])('rejects %s', (_case, text) => {
     expect(decodeCursor(text)).toBeNull();
