@@ -68,7 +68,12 @@ describe('first start on an empty embedded database', () => {
     expect(withKey.length).toBeGreaterThan(0);
     expect(withKey.filter((line) => line.trimStart().startsWith('{'))).toEqual([]);
 
-    const chatbots = await api<{ id: string; name: string }[]>(app, apiKey, 'GET', '/api/chatbots');
+    const { items: chatbots } = await api<{ items: { id: string; name: string }[] }>(
+      app,
+      apiKey,
+      'GET',
+      '/api/chatbots',
+    );
     expect(chatbots).toEqual([expect.objectContaining({ name: 'Demo support bot' })]);
     expect(output).toContain(`/api/chatbots/${chatbots[0].id}/agent/reply`);
     const { reply } = await api<{ reply: string }>(
@@ -97,7 +102,9 @@ describe('first start on an empty embedded database', () => {
     const app = await start();
     await settle();
     expect(app.output()).not.toMatch(/Demo API key/);
-    expect(await api<unknown[]>(app, apiKey, 'GET', '/api/chatbots')).toHaveLength(1);
+    expect(
+      (await api<{ items: unknown[] }>(app, apiKey, 'GET', '/api/chatbots')).items,
+    ).toHaveLength(1);
     expect((await app.stop()).code).toBe(0);
   });
 });
