@@ -360,6 +360,7 @@ export const ENDPOINTS: Endpoint[] = [
       authToken: 'string',
       phoneNumber: 'string',
       friendlyName: 'optional-string',
+      messagingServiceSid: 'optional-string',
       configureWebhook: 'boolean',
     },
     valid: () => ({
@@ -372,6 +373,27 @@ export const ENDPOINTS: Endpoint[] = [
     name: 'sms status',
     method: 'GET',
     template: '/api/chatbots/:chatbotId/channels/sms',
+    access: 'api',
+  },
+  {
+    name: 'repair sms webhook',
+    method: 'POST',
+    template: '/api/chatbots/:chatbotId/channels/sms/webhook',
+    access: 'api',
+  },
+  {
+    name: 'rotate sms auth token',
+    method: 'POST',
+    template: '/api/chatbots/:chatbotId/channels/sms/auth-token',
+    access: 'api',
+    fields: { authToken: 'string' },
+    // Well formed, but not a token of the account: probed, refused, nothing stored.
+    valid: () => ({ authToken: 'f'.repeat(32) }),
+  },
+  {
+    name: 'cancel sms auth token',
+    method: 'DELETE',
+    template: '/api/chatbots/:chatbotId/channels/sms/auth-token',
     access: 'api',
   },
   {
