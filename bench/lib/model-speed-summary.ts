@@ -133,6 +133,7 @@ export function formatModelSpeed(results: ModelSpeedResults): string[] {
           'first ¼ /s',
           'last ¼ /s',
           'lost/twice',
+          'fill not acknowledged',
         ],
         results.drains.map((d) => [
           String(d.jobs),
@@ -142,6 +143,12 @@ export function formatModelSpeed(results: ModelSpeedResults): string[] {
           num(d.firstQuarterPerSecond),
           num(d.lastQuarterPerSecond),
           `${d.lost}/${d.answeredTwice}`,
+          d.notAcknowledged
+            ? `${d.notAcknowledged} (${Object.entries(d.fillStatuses ?? {})
+                .filter(([status]) => status !== '200')
+                .map(([status, n]) => `${status}: ${n}`)
+                .join(', ')})`
+            : '0',
         ]),
       ),
     );

@@ -57,6 +57,10 @@ export interface DrainRun {
   lastQuarterPerSecond: number | null;
   lost: number;
   answeredTwice: number;
+  /** Webhooks of the fill the load generator saw fail (not 200): never queued, not counted as lost. */
+  notAcknowledged?: number;
+  /** The fill's answers by status ('error': connection error or timeout). */
+  fillStatuses?: Record<string, number>;
 }
 
 export interface ModelSpeedResults {
@@ -263,7 +267,8 @@ export async function runDrains(
       }
       log(`drain: queueing ${jobs} replies through the web-only instance`);
       const customers: string[] = [];
-      await runPaced({
+      const acknowledged = new Set<number>();
+      const fill = await runPaced({
         baseUrl: web.baseUrl,
         serverPid: web.server.pid,
         rate: config.drainFillRate,
@@ -273,6 +278,9 @@ export async function runDrains(
           customers.push(customer);
           tracker.sent(customer, scheduledAt);
           return signedInbound(web.baseUrl, channel, customer, QUESTIONS[i % QUESTIONS.length]);
+        },
+        onResponse: (i, status) => {
+          if (status === 200) acknowledged.add(i);
         },
       });
       const pending = () => web.pendingReplies();
@@ -312,8 +320,12 @@ export async function runDrains(
         perSecond: rate(queued, start, end),
         firstQuarterPerSecond: rate(queued * 0.25, start, q75),
         lastQuarterPerSecond: rate(queued * 0.25, q25, end),
-        lost: customers.filter((customer) => tracker.replies(customer).length === 0).length,
+        lost: customers.filter(
+          (customer, i) => acknowledged.has(i) && tracker.replies(customer).length === 0,
+        ).length,
         answeredTwice,
+        notAcknowledged: customers.length - acknowledged.size,
+        fillStatuses: { ...fill.statusCodes, ...(fill.errors ? { error: fill.errors } : {}) },
       });
     }
   } finally {
