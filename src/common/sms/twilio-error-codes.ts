@@ -8,6 +8,8 @@ export interface TwilioSendErrorInfo {
 }
 
 const TOO_MANY_REQUESTS_CODE = 20429;
+/** 20404: the resource (a number, a service) is not, or no longer, on the account. */
+export const RESOURCE_NOT_FOUND = 20404;
 /** 21610: the recipient opted out of this sender (Twilio's own STOP list). */
 export const RECIPIENT_OPTED_OUT = 21610;
 

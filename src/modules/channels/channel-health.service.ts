@@ -7,6 +7,7 @@
  * log line), never with a token or the customer's own URL (which may embed credentials).
  */
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { RESOURCE_NOT_FOUND } from '../../common/sms';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { TwilioApiError, TwilioRestAdapter, SmsErrorReporter } from '../twilio-sms';
 import { inboundRouteOf, inboundWebhookOf } from './inbound-route';
@@ -22,9 +23,6 @@ import { SmsChannelsService } from './sms-channels.service';
 
 /** A channel is checked live at most this often (the status call and the sweep share it). */
 export const HEALTH_CHECK_INTERVAL_MS = 60_000;
-
-/** Twilio's 404 for a resource that is not (or no longer) on the account. */
-const NOT_FOUND_CODE = 20404;
 
 export type HealthChannel = TokenChannel &
   Pick<
@@ -172,7 +170,7 @@ export class ChannelHealthService {
     } catch (error) {
       if (!(error instanceof TwilioApiError)) throw error;
       // An authenticated 404: the number was released or moved to another account.
-      const gone = error.code === NOT_FOUND_CODE;
+      const gone = error.code === RESOURCE_NOT_FOUND;
       return { number: gone ? 'gone' : 'unknown', inbound: 'unknown', inboundUrl: null };
     }
   }

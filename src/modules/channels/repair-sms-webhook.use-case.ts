@@ -10,6 +10,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { DomainError, notFound } from '../../common/errors/domain-error';
+import { RESOURCE_NOT_FOUND } from '../../common/sms';
 import { ChatbotsService } from '../agent';
 import { TwilioApiError, TwilioRestAdapter } from '../twilio-sms';
 import { ChannelHealthService } from './channel-health.service';
@@ -18,8 +19,6 @@ import { assertMayConfigure, inboundWebhookOf } from './inbound-route';
 import { SmsChannel } from './sms-channel.entity';
 import { SmsChannelTokens } from './sms-channel-tokens';
 import { SmsChannelsService } from './sms-channels.service';
-
-const NOT_FOUND_CODE = 20404;
 
 @Injectable()
 export class RepairSmsWebhookUseCase {
@@ -43,7 +42,7 @@ export class RepairSmsWebhookUseCase {
       on = await this.pointInboundAtUs(channel);
     } catch (error) {
       if (!(error instanceof TwilioApiError)) throw error;
-      if (error.code === NOT_FOUND_CODE) {
+      if (error.code === RESOURCE_NOT_FOUND) {
         await this.health.noteNumberGone(channel);
         throw new DomainError(
           'TWILIO_NUMBER_GONE',
