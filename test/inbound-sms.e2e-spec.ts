@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { authTokenAad } from '../src/modules/channels/sms-channels.service';
+import { authTokenAad } from '../src/modules/channels/sms-channel-tokens';
 import { CredentialCipher } from '../src/modules/crypto/credential-cipher';
 import { Secret } from '../src/modules/crypto/secret';
 import { TEST_PUBLIC_BASE_URL, authed } from './support/test-app';

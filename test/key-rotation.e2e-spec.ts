@@ -13,7 +13,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { CredentialCipher, keyIdOf } from '../src/modules/crypto/credential-cipher';
 import { CredentialRotationService } from '../src/modules/crypto/credential-rotation.service';
-import { authTokenAad } from '../src/modules/channels/sms-channels.service';
+import { authTokenAad } from '../src/modules/channels/sms-channel-tokens';
 import { TwilioDouble } from '../tools/twilio-double';
 import {
   ConnectedChannel,

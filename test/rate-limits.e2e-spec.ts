@@ -13,7 +13,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { PostgresThrottlerStorage } from '../src/common/rate-limit/postgres-throttler.storage';
 import { PreparedStatements } from '../src/database/prepared-statements';
-import { WEBHOOK_MISS_TTL_MS } from '../src/modules/channels/sms-channels.service';
+import { WEBHOOK_MISS_TTL_MS } from '../src/modules/channels/webhook-channel-lookup';
 import { ApiKeysService } from '../src/modules/organizations/api-keys.service';
 import { recordQueries } from './support/query-counter';
 import {

@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { initSentry } from '../src/config/sentry';
-import { authTokenAad } from '../src/modules/channels/sms-channels.service';
+import { authTokenAad } from '../src/modules/channels/sms-channel-tokens';
 import { CredentialCipher, keyIdOf } from '../src/modules/crypto/credential-cipher';
 import { CredentialRotationService } from '../src/modules/crypto/credential-rotation.service';
 import { Secret } from '../src/modules/crypto/secret';

@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { Pool } from 'pg';
 import { CredentialCipher } from '../../src/modules/crypto/credential-cipher';
 import { Secret } from '../../src/modules/crypto/secret';
-import { authTokenAad } from '../../src/modules/channels/sms-channels.service';
+import { authTokenAad } from '../../src/modules/channels/sms-channel-tokens';
 import { DELIVERY_RANK } from '../../src/common/sms';
 import type { TwilioDouble } from '../../tools/twilio-double';
 import { freePort, RssSampler, runCommand, ServerProcess, startServer } from './children';

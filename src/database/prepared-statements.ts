@@ -11,6 +11,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Pool, QueryResultRow } from 'pg';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import type { Statement } from './statement';
 
 export interface PreparedStatement {
   /** Unique per text: pg refuses one name for two texts on a connection. */
@@ -41,5 +42,13 @@ export class PreparedStatements implements OnModuleInit {
         : { text: statement.text, values },
     );
     return result.rows;
+  }
+
+  /** A statement with named parameters (./statement.ts), called with its arguments by name. */
+  run<T extends QueryResultRow, P extends object = object>(
+    statement: Statement<P>,
+    params: P,
+  ): Promise<T[]> {
+    return this.query<T>(statement, statement.values(params));
   }
 }

@@ -16,3 +16,7 @@ export const DELIVERY_RANK: Record<string, number> = {
   canceled: 6,
   read: 7,
 };
+
+/** A status's rank; undefined for a status Twilio does not document (own keys only: "constructor" finds nothing). */
+export const deliveryRankOf = (status: string): number | undefined =>
+  Object.hasOwn(DELIVERY_RANK, status) ? DELIVERY_RANK[status] : undefined;

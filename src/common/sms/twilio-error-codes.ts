@@ -7,11 +7,15 @@ export interface TwilioSendErrorInfo {
   code?: number;
 }
 
+/** 20003: Twilio rejected the Account SID and Auth Token (a reply held for it carries the code). */
+export const AUTHENTICATION_FAILED = 20003;
 const TOO_MANY_REQUESTS_CODE = 20429;
 /** 20404: the resource (a number, a service) is not, or no longer, on the account. */
 export const RESOURCE_NOT_FOUND = 20404;
 /** 21610: the recipient opted out of this sender (Twilio's own STOP list). */
 export const RECIPIENT_OPTED_OUT = 21610;
+/** 21606 (not an SMS number of this account) and 21212 (invalid From): the number left the account. */
+export const FROM_NOT_ON_ACCOUNT: readonly number[] = [21606, 21212];
 
 // Send-time codes that retrying cannot fix. Listed explicitly, not just inferred from a 4xx,
 // because they decide the outcome even when the HTTP status is missing.

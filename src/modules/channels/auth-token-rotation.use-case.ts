@@ -13,7 +13,7 @@ import { ChannelHealthService } from './channel-health.service';
 import { probeFailure } from './connect-sms-channel.use-case';
 import { SmsChannel } from './sms-channel.entity';
 import { SmsChannelTokens } from './sms-channel-tokens';
-import { SmsChannelsService } from './sms-channels.service';
+import { SmsChannelStore } from './sms-channel.store';
 
 @Injectable()
 export class AuthTokenRotationUseCase {
@@ -21,7 +21,7 @@ export class AuthTokenRotationUseCase {
 
   constructor(
     private readonly chatbots: ChatbotsService,
-    private readonly channels: SmsChannelsService,
+    private readonly store: SmsChannelStore,
     private readonly tokens: SmsChannelTokens,
     private readonly health: ChannelHealthService,
     private readonly twilio: TwilioRestAdapter,
@@ -31,7 +31,7 @@ export class AuthTokenRotationUseCase {
   async start(organizationId: string, chatbotId: string, authToken: string): Promise<SmsChannel> {
     const channel = await this.connectedChannel(organizationId, chatbotId);
     // The token we already use: nothing to rotate (it would wait beside itself forever).
-    if (this.channels.credentials(channel).authToken.reveal() === authToken) return channel;
+    if (this.tokens.current(channel).authToken.reveal() === authToken) return channel;
     const token = new Secret(authToken);
     try {
       await this.twilio.fetchAccount({ accountSid: channel.accountSid, authToken: token });
@@ -63,7 +63,7 @@ export class AuthTokenRotationUseCase {
 
   private async connectedChannel(organizationId: string, chatbotId: string): Promise<SmsChannel> {
     await this.chatbots.get(organizationId, chatbotId);
-    const channel = await this.channels.findForChatbot(organizationId, chatbotId);
+    const channel = await this.store.findForChatbot(organizationId, chatbotId);
     if (!channel) throw notFound('SMS channel');
     return channel;
   }

@@ -8,14 +8,11 @@
  * checks a minute, one every 270 ms, two Twilio calls each), never a burst.
  */
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { JobQueue } from '../../queue/job-queue';
 import { QUEUES } from '../../queue/queue-names';
 import { ChannelHealthService, HEALTH_CHECK_INTERVAL_MS } from './channel-health.service';
-import { SmsChannel } from './sms-channel.entity';
-import { SmsChannelHealthStore } from './sms-channel-health.store';
+import { SmsChannelStore } from './sms-channel.store';
 
 const EVERY_MINUTE = '* * * * *';
 /** A run's checks start within this much of the minute, leaving room for the last to finish. */
@@ -26,8 +23,7 @@ export class ChannelHealthSweep implements OnApplicationBootstrap {
   private readonly logger = new Logger(ChannelHealthSweep.name);
 
   constructor(
-    @InjectRepository(SmsChannel) private readonly channels: Repository<SmsChannel>,
-    private readonly store: SmsChannelHealthStore,
+    private readonly store: SmsChannelStore,
     private readonly health: ChannelHealthService,
     private readonly queue: JobQueue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -57,7 +53,7 @@ export class ChannelHealthSweep implements OnApplicationBootstrap {
 
   /** One run: answers how many channels it checked. */
   async run(windowMs = RUN_WINDOW_MS): Promise<number> {
-    const total = await this.store.countChannels();
+    const total = await this.store.count();
     const batch = Math.ceil(total / Math.max(this.config.channelHealthSweepMinutes, 1));
     const ids = await this.store.oldestChecked(batch, HEALTH_CHECK_INTERVAL_MS);
     if (ids.length === 0) return 0;
@@ -77,8 +73,8 @@ export class ChannelHealthSweep implements OnApplicationBootstrap {
   private async checkOne(channelId: string): Promise<boolean> {
     try {
       // Claimed like a status call's check: a channel is asked about once a minute at most.
-      if (!(await this.store.claimCheck(channelId, HEALTH_CHECK_INTERVAL_MS))) return false;
-      const channel = await this.channels.findOneBy({ id: channelId });
+      if (!(await this.store.claimHealthCheck(channelId, HEALTH_CHECK_INTERVAL_MS))) return false;
+      const channel = await this.store.findById(channelId);
       if (!channel) return false;
       await this.health.check(channel);
       return true;

@@ -11,15 +11,11 @@ import { RESOURCE_NOT_FOUND } from '../../common/sms';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { TwilioApiError, TwilioRestAdapter, SmsErrorReporter } from '../twilio-sms';
 import { inboundRouteOf, inboundWebhookOf } from './inbound-route';
+import { SmsChannelEvents } from './sms-channel-events';
 import { SmsChannelTokens, TokenChannel } from './sms-channel-tokens';
 import type { SmsChannel } from './sms-channel.entity';
-import {
-  HealthFindings,
-  SmsChannelHealthStore,
-  StoredHealth,
-  storedHealthOf,
-} from './sms-channel-health.store';
-import { SmsChannelsService } from './sms-channels.service';
+import { HealthFindings, SmsChannelStore, StoredHealth, storedHealthOf } from './sms-channel.store';
+import { SmsWebhookUrls } from './sms-webhook-urls';
 
 /** A channel is checked live at most this often (the status call and the sweep share it). */
 export const HEALTH_CHECK_INTERVAL_MS = 60_000;
@@ -70,9 +66,10 @@ export class ChannelHealthService {
   private readonly logger = new Logger(ChannelHealthService.name);
 
   constructor(
-    private readonly store: SmsChannelHealthStore,
+    private readonly store: SmsChannelStore,
     private readonly tokens: SmsChannelTokens,
-    private readonly channels: SmsChannelsService,
+    private readonly events: SmsChannelEvents,
+    private readonly urls: SmsWebhookUrls,
     private readonly twilio: TwilioRestAdapter,
     private readonly reporter: SmsErrorReporter,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -87,7 +84,7 @@ export class ChannelHealthService {
     const stored = storedHealthOf(channel);
     const age = stored.checkedAt ? Date.now() - stored.checkedAt.getTime() : Infinity;
     if (age < HEALTH_CHECK_INTERVAL_MS) return stored;
-    if (!(await this.store.claimCheck(channel.id, HEALTH_CHECK_INTERVAL_MS))) return stored;
+    if (!(await this.store.claimHealthCheck(channel.id, HEALTH_CHECK_INTERVAL_MS))) return stored;
     let timer: NodeJS.Timeout | undefined;
     const slow = new Promise<null>((resolve) => {
       timer = setTimeout(() => resolve(null), this.config.twilioTimeoutMs / 2);
@@ -104,11 +101,11 @@ export class ChannelHealthService {
   /** Checks now (the caller claimed the check, or the customer asked for it), records, reports. */
   async check(channel: HealthChannel): Promise<StoredHealth> {
     const found = await this.probe(channel);
-    const recorded = (await this.store.recordCheck(channel.id, found)) ?? {
+    const recorded = (await this.store.recordHealthCheck(channel.id, found)) ?? {
       ...found,
       checkedAt: new Date(),
     };
-    if (found.credentials === 'valid') await this.tokens.releaseHeldReplies(channel.id);
+    if (found.credentials === 'valid') await this.events.credentialsAccepted(channel.id);
     // What Twilio did not answer this time is judged as last known: a blip is no recovery.
     if (!isUnknown(found))
       await this.reportChange(channel, knownOf(found, storedHealthOf(channel)));
@@ -166,7 +163,7 @@ export class ChannelHealthService {
         : null;
       const holding = pool?.phoneNumberSids.includes(number.sid) ? pool : null;
       const { url } = inboundWebhookOf(number, holding);
-      return { number: 'present', ...inboundRouteOf(url, this.channels.webhookUrl) };
+      return { number: 'present', ...inboundRouteOf(url, this.urls.inbound) };
     } catch (error) {
       if (!(error instanceof TwilioApiError)) throw error;
       // An authenticated 404: the number was released or moved to another account.

@@ -11,24 +11,36 @@ import { DisconnectSmsChannelUseCase } from './disconnect-sms-channel.use-case';
 import { SmsChannel } from './sms-channel.entity';
 import { SmsChannelController } from './sms-channel.controller';
 import { RepairSmsWebhookUseCase } from './repair-sms-webhook.use-case';
-import { SmsChannelHealthStore } from './sms-channel-health.store';
+import { SmsChannelEvents } from './sms-channel-events';
+import { SmsChannelStore } from './sms-channel.store';
 import { SmsChannelTokens } from './sms-channel-tokens';
-import { SmsChannelsService } from './sms-channels.service';
+import { SmsWebhookUrls } from './sms-webhook-urls';
+import { WebhookChannelLookup } from './webhook-channel-lookup';
 
+/** The SMS channel resource: connect, status, disconnect, health, repair, Auth Token rotation; owns sms_channels. */
 @Module({
   imports: [TypeOrmModule.forFeature([SmsChannel]), AgentModule, CryptoModule, TwilioApiModule],
   controllers: [SmsChannelController],
   providers: [
-    SmsChannelsService,
+    SmsChannelStore,
+    WebhookChannelLookup,
+    SmsWebhookUrls,
+    SmsChannelEvents,
+    SmsChannelTokens,
     ConnectSmsChannelUseCase,
     DisconnectSmsChannelUseCase,
-    SmsChannelTokens,
-    SmsChannelHealthStore,
     ChannelHealthService,
     ChannelHealthSweep,
     AuthTokenRotationUseCase,
     RepairSmsWebhookUseCase,
   ],
-  exports: [SmsChannelsService, SmsChannelTokens, ChannelHealthService],
+  exports: [
+    SmsChannelStore,
+    WebhookChannelLookup,
+    SmsWebhookUrls,
+    SmsChannelEvents,
+    SmsChannelTokens,
+    ChannelHealthService,
+  ],
 })
 export class ChannelsModule {}

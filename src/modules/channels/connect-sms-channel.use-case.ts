@@ -6,12 +6,12 @@
  * numbers. Nothing is stored, and nothing changed in Twilio, unless every check passed.
  */
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource, IsNull, Not, QueryFailedError, Repository } from 'typeorm';
 import { DomainError } from '../../common/errors/domain-error';
+import { isUniqueViolation } from '../../database/pg-errors';
+import { Transaction, Transactions } from '../../database/transactions';
 import { ChatbotsService } from '../agent';
-import { CredentialCipher, Secret } from '../crypto';
+import { Secret } from '../crypto';
 import { Organization, planIncludesIntegrations } from '../organizations';
 import {
   TwilioApiError,
@@ -27,11 +27,11 @@ import {
   inboundRouteOf,
   inboundWebhookOf,
 } from './inbound-route';
+import { SmsChannelEvents } from './sms-channel-events';
 import { SmsChannelTokens } from './sms-channel-tokens';
 import { SmsChannel } from './sms-channel.entity';
-import { authTokenAad, SmsChannelsService } from './sms-channels.service';
-
-const UNIQUE_VIOLATION = '23505';
+import { ReplacedInboundUrl, SmsChannelStore } from './sms-channel.store';
+import { SmsWebhookUrls } from './sms-webhook-urls';
 
 const healthInboundOf = (route: ReturnType<typeof inboundRouteOf>): Partial<SmsChannel> => ({
   healthInbound: route.inbound,
@@ -79,12 +79,13 @@ export class ConnectSmsChannelUseCase {
   private readonly logger = new Logger(ConnectSmsChannelUseCase.name);
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
+    private readonly channels: SmsChannelStore,
     private readonly chatbots: ChatbotsService,
-    private readonly channels: SmsChannelsService,
+    private readonly urls: SmsWebhookUrls,
     private readonly twilio: TwilioRestAdapter,
-    private readonly cipher: CredentialCipher,
     private readonly tokens: SmsChannelTokens,
+    private readonly events: SmsChannelEvents,
   ) {}
 
   async execute(
@@ -105,13 +106,7 @@ export class ConnectSmsChannelUseCase {
     };
     const probe = await this.probe(credentials, dto.phoneNumber, dto.messagingServiceSid);
     const inbound = inboundWebhookOf(probe.number, probe.pool);
-    assertMayConfigure(
-      inbound,
-      probe.pool,
-      probe.number,
-      this.channels.webhookUrl,
-      dto.configureWebhook,
-    );
+    assertMayConfigure(inbound, probe.pool, probe.number, this.urls.inbound, dto.configureWebhook);
     const channel = await this.store(organization, chatbotId, dto, credentials, probe, inbound);
     this.logger.log(
       {
@@ -195,16 +190,12 @@ export class ConnectSmsChannelUseCase {
     { number, accountType, pool }: ProbeResult,
     inbound: InboundWebhook,
   ): Promise<SmsChannel> {
-    const webhookUrl = this.channels.webhookUrl;
+    const webhookUrl = this.urls.inbound;
     let pointedAtUs = false;
     try {
-      const channel = await this.dataSource.transaction(async (manager) => {
-        const repository = manager.getRepository(SmsChannel);
-        const existing = await repository.findOne({
-          where: { chatbotId },
-          lock: { mode: 'pessimistic_write' },
-        });
-        const holder = await repository.findOneBy({ phoneNumber: dto.phoneNumber });
+      const channel = await this.transactions.run(async (tx) => {
+        const existing = await this.channels.lockForChatbot(tx, chatbotId);
+        const holder = await this.channels.findByNumber(tx, dto.phoneNumber);
         if (holder && holder.chatbotId !== chatbotId) throw alreadyConnected();
         const id = existing?.id ?? randomUUID();
         const sameNumber =
@@ -217,13 +208,14 @@ export class ConnectSmsChannelUseCase {
           (existing?.webhookConfiguredOn ?? 'number') === inbound.on;
         const previous = willSet
           ? { url: inbound.url, method: inbound.method }
-          : await this.replacedBefore(repository, chatbotId, ours ? existing : null, pool, inbound);
-        const values: Partial<SmsChannel> = {
+          : await this.replacedBefore(tx, chatbotId, ours ? existing : null, pool, inbound);
+        if (existing) this.tokens.forget(existing);
+        await this.channels.save(tx, {
           id,
           organizationId: organization.id,
           chatbotId,
           accountSid: dto.accountSid,
-          authTokenEncrypted: this.cipher.encrypt(credentials.authToken, authTokenAad(id)),
+          authTokenEncrypted: this.tokens.encryptCurrent(id, credentials.authToken),
           phoneNumber: dto.phoneNumber,
           phoneNumberSid: number.sid,
           friendlyName: dto.friendlyName ?? null,
@@ -247,9 +239,7 @@ export class ConnectSmsChannelUseCase {
           connectedAt: new Date(),
           lastError: null,
           lastErrorAt: null,
-        };
-        if (existing) this.channels.forget(existing);
-        await repository.save(repository.create(values));
+        });
         // Last step before commit, after every check the database can make: if Twilio refuses,
         // the transaction rolls back and nothing is stored.
         if (willSet) {
@@ -259,30 +249,22 @@ export class ConnectSmsChannelUseCase {
             },
           );
           pointedAtUs = true;
-          await repository.update(
-            { id },
-            {
-              webhookPointsToUs: url === webhookUrl,
-              ...healthInboundOf(inboundRouteOf(url, webhookUrl)),
-            },
-          );
+          await this.channels.recordInboundRoute(tx, id, {
+            pointsToUs: url === webhookUrl,
+            ...inboundRouteOf(url, webhookUrl),
+          });
         }
-        return repository.findOneByOrFail({ id });
+        return this.channels.get(tx, id);
       });
       // After the commit: a webhook meanwhile may have cached "no channel" for the number.
-      this.channels.forget(channel);
+      this.tokens.forget(channel);
       // Replies held while Twilio rejected the old token go out with the new one.
-      await this.tokens.releaseHeldReplies(channel.id);
+      await this.events.credentialsAccepted(channel.id);
       return channel;
     } catch (error) {
       // The commit failed after Twilio was changed: put the customer's setting back.
       if (pointedAtUs) await this.restore(credentials, number, pool, inbound);
-      if (
-        error instanceof QueryFailedError &&
-        (error as { code?: string }).code === UNIQUE_VIOLATION
-      ) {
-        throw alreadyConnected();
-      }
+      if (isUniqueViolation(error)) throw alreadyConnected();
       throw error;
     }
   }
@@ -293,26 +275,25 @@ export class ConnectSmsChannelUseCase {
    * to disconnect restores it).
    */
   private async replacedBefore(
-    repository: Repository<SmsChannel>,
+    tx: Transaction,
     chatbotId: string,
     ownPrevious: SmsChannel | null,
     pool: TwilioMessagingServicePool | null,
     inbound: InboundWebhook,
-  ): Promise<{ url: string | null; method: string | null }> {
-    let source = ownPrevious?.webhookPreviousUrl ? ownPrevious : null;
-    if (!source && inbound.on === 'service' && pool) {
-      source = await repository.findOneBy({
-        messagingServiceSid: pool.service.sid,
-        webhookConfiguredOn: 'service',
-        webhookPreviousUrl: Not(IsNull()),
-        chatbotId: Not(chatbotId),
-      });
+  ): Promise<ReplacedInboundUrl> {
+    if (ownPrevious?.webhookPreviousUrl) {
+      return { url: ownPrevious.webhookPreviousUrl, method: ownPrevious.webhookPreviousMethod };
     }
-    source ??= ownPrevious;
-    return {
-      url: source?.webhookPreviousUrl ?? null,
-      method: source?.webhookPreviousMethod ?? null,
-    };
+    const onService =
+      inbound.on === 'service' && pool
+        ? await this.channels.replacedOnService(tx, pool.service.sid, chatbotId)
+        : null;
+    return (
+      onService ?? {
+        url: ownPrevious?.webhookPreviousUrl ?? null,
+        method: ownPrevious?.webhookPreviousMethod ?? null,
+      }
+    );
   }
 
   /** Sets the inbound URL Twilio reads for the number to our webhook; answers what it now is. */
@@ -322,7 +303,7 @@ export class ConnectSmsChannelUseCase {
     pool: TwilioMessagingServicePool | null,
     inbound: InboundWebhook,
   ): Promise<string | null> {
-    const webhookUrl = this.channels.webhookUrl;
+    const webhookUrl = this.urls.inbound;
     if (inbound.on === 'service' && pool) {
       const service = await this.twilio.updateServiceInboundUrl(
         credentials,

@@ -8,13 +8,13 @@
  * disconnect.
  */
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
 import { notFound } from '../../common/errors/domain-error';
 import { ChatbotsService } from '../agent';
 import { TwilioCredentials, TwilioRestAdapter, SmsErrorReporter } from '../twilio-sms';
 import { InboundWebhookOn, SmsChannel } from './sms-channel.entity';
-import { SmsChannelsService } from './sms-channels.service';
+import { SmsChannelTokens } from './sms-channel-tokens';
+import { SmsChannelStore } from './sms-channel.store';
+import { SmsWebhookUrls } from './sms-webhook-urls';
 
 /** Why the number (or its service) may still point at us after a disconnect (support reads it in Sentry). */
 export class SmsUrlNotClearedError extends Error {
@@ -30,28 +30,29 @@ export class SmsUrlNotClearedError extends Error {
 @Injectable()
 export class DisconnectSmsChannelUseCase {
   constructor(
-    @InjectRepository(SmsChannel) private readonly repository: Repository<SmsChannel>,
+    private readonly store: SmsChannelStore,
     private readonly chatbots: ChatbotsService,
-    private readonly channels: SmsChannelsService,
+    private readonly tokens: SmsChannelTokens,
+    private readonly urls: SmsWebhookUrls,
     private readonly twilio: TwilioRestAdapter,
     private readonly reporter: SmsErrorReporter,
   ) {}
 
   async execute(organizationId: string, chatbotId: string): Promise<void> {
     await this.chatbots.get(organizationId, chatbotId);
-    const channel = await this.channels.findForChatbot(organizationId, chatbotId);
+    const channel = await this.store.findForChatbot(organizationId, chatbotId);
     if (!channel) throw notFound('SMS channel');
     let credentials: TwilioCredentials | null = null;
     let failure: unknown = null;
     if (channel.webhookConfiguredByUs) {
       try {
-        credentials = this.channels.credentials(channel);
+        credentials = this.tokens.current(channel);
       } catch (error) {
         failure = error;
       }
     }
-    await this.repository.delete({ id: channel.id });
-    this.channels.forget(channel);
+    await this.store.delete(channel.id);
+    this.tokens.forget(channel);
     const on = channel.webhookConfiguredOn ?? 'number';
     if (credentials) {
       try {
@@ -75,7 +76,7 @@ export class DisconnectSmsChannelUseCase {
     channel: SmsChannel,
     on: InboundWebhookOn,
   ): Promise<void> {
-    const webhookUrl = this.channels.webhookUrl;
+    const webhookUrl = this.urls.inbound;
     const url = channel.webhookPreviousUrl ?? '';
     const method = channel.webhookPreviousMethod ?? 'POST';
     if (on === 'number') {
@@ -86,7 +87,7 @@ export class DisconnectSmsChannelUseCase {
       return;
     }
     const serviceSid = channel.messagingServiceSid;
-    if (!serviceSid || (await this.channels.isMessagingServiceConnected(serviceSid))) return;
+    if (!serviceSid || (await this.store.isMessagingServiceConnected(serviceSid))) return;
     const pool = await this.twilio.fetchMessagingService(credentials, serviceSid);
     if (pool?.service.inboundRequestUrl === webhookUrl) {
       await this.twilio.updateServiceInboundUrl(credentials, serviceSid, url, method);

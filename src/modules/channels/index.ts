@@ -2,9 +2,13 @@
 export { ChannelHealthService } from './channel-health.service';
 export { ChannelsModule } from './channels.module';
 export { SmsChannel } from './sms-channel.entity';
+export { SmsChannelEvents } from './sms-channel-events';
 export {
-  SmsChannelsService,
-  STATUS_CALLBACK_MESSAGE_ID,
+  type OutboundChannelColumns,
+  SmsChannelSql,
+  SmsChannelStore,
   type WebhookChannel,
-} from './sms-channels.service';
-export { HELD_FOR_CREDENTIALS, SmsChannelTokens } from './sms-channel-tokens';
+} from './sms-channel.store';
+export { SmsChannelTokens } from './sms-channel-tokens';
+export { SmsWebhookUrls, STATUS_CALLBACK_MESSAGE_ID } from './sms-webhook-urls';
+export { WebhookChannelLookup } from './webhook-channel-lookup';

@@ -7,8 +7,6 @@
  * cannot be repaired here (409 TWILIO_NUMBER_GONE: connect the number again, or another one).
  */
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
 import { DomainError, notFound } from '../../common/errors/domain-error';
 import { RESOURCE_NOT_FOUND } from '../../common/sms';
 import { ChatbotsService } from '../agent';
@@ -18,16 +16,17 @@ import { probeFailure } from './connect-sms-channel.use-case';
 import { assertMayConfigure, inboundWebhookOf } from './inbound-route';
 import { SmsChannel } from './sms-channel.entity';
 import { SmsChannelTokens } from './sms-channel-tokens';
-import { SmsChannelsService } from './sms-channels.service';
+import { SmsChannelStore } from './sms-channel.store';
+import { SmsWebhookUrls } from './sms-webhook-urls';
 
 @Injectable()
 export class RepairSmsWebhookUseCase {
   private readonly logger = new Logger(RepairSmsWebhookUseCase.name);
 
   constructor(
-    @InjectRepository(SmsChannel) private readonly repository: Repository<SmsChannel>,
+    private readonly store: SmsChannelStore,
     private readonly chatbots: ChatbotsService,
-    private readonly channels: SmsChannelsService,
+    private readonly urls: SmsWebhookUrls,
     private readonly tokens: SmsChannelTokens,
     private readonly health: ChannelHealthService,
     private readonly twilio: TwilioRestAdapter,
@@ -35,7 +34,7 @@ export class RepairSmsWebhookUseCase {
 
   async execute(organizationId: string, chatbotId: string): Promise<SmsChannel> {
     await this.chatbots.get(organizationId, chatbotId);
-    const channel = await this.channels.findForChatbot(organizationId, chatbotId);
+    const channel = await this.store.findForChatbot(organizationId, chatbotId);
     if (!channel) throw notFound('SMS channel');
     let on: 'number' | 'service';
     try {
@@ -55,20 +54,17 @@ export class RepairSmsWebhookUseCase {
       throw probeFailure(error);
     }
     // Ours now, so disconnect clears it again.
-    await this.repository.update(
-      { id: channel.id },
-      { webhookConfiguredByUs: true, webhookConfiguredOn: on },
-    );
+    await this.store.markInboundSetByUs(channel.id, on);
     this.logger.log({ channelId: channel.id, chatbotId }, "number's webhook pointed at us again");
-    const current = await this.channels.findForChatbot(organizationId, chatbotId);
+    const current = await this.store.findForChatbot(organizationId, chatbotId);
     if (!current) throw notFound('SMS channel');
     await this.health.check(current);
-    return (await this.channels.findForChatbot(organizationId, chatbotId)) ?? current;
+    return (await this.store.findForChatbot(organizationId, chatbotId)) ?? current;
   }
 
   /** Sets the inbound URL Twilio reads for the number (inboundWebhookOf); answers where. */
   private async pointInboundAtUs(channel: SmsChannel): Promise<'number' | 'service'> {
-    const webhookUrl = this.channels.webhookUrl;
+    const webhookUrl = this.urls.inbound;
     return this.tokens.call(channel, async (credentials) => {
       const number = await this.twilio.fetchIncomingNumber(credentials, channel.phoneNumberSid);
       const serviceSid = channel.messagingServiceSid;

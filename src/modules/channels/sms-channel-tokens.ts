@@ -1,22 +1,24 @@
 /**
- * A channel's Auth Tokens while the customer rotates theirs: the current one and, once they gave
- * us the new one (auth-token-rotation.use-case.ts), the pending one beside it. Every REST call and
- * every signature check goes through here, so one rule decides which token is used and when the
- * new one takes over: the first webhook it signs, or the first REST call where the old one is
- * rejected and the new one is accepted, promotes it and erases the old ciphertext in the same
- * statement. A promotion (and a reconnect) sends the replies held for rejected credentials.
+ * A channel's Auth Tokens: the current one (decrypted on demand and kept briefly) and, while the
+ * customer rotates theirs (auth-token-rotation.use-case.ts), the pending one beside it. Every REST
+ * call and every signature check goes through here, so one rule decides which token is used and
+ * when the new one takes over: the first webhook it signs, or the first REST call where the old
+ * one is rejected and the new one is accepted, promotes it and erases the old ciphertext in the
+ * same statement. A promotion tells SmsChannelEvents the credentials work again.
  */
 import { Injectable, Logger } from '@nestjs/common';
-import { PreparedStatement, PreparedStatements } from '../../database/prepared-statements';
-import { insertJobsSql, JobQueue } from '../../queue/job-queue';
-import { QUEUES } from '../../queue/queue-names';
 import { CredentialCipher, associatedDataFor, Secret } from '../crypto';
 import { TwilioApiError, type TwilioCredentials } from '../twilio-sms';
 import type { SmsChannel } from './sms-channel.entity';
-import { authTokenAad, SmsChannelsService } from './sms-channels.service';
+import { SmsChannelEvents } from './sms-channel-events';
+import { SmsChannelStore } from './sms-channel.store';
+import { WebhookChannelLookup } from './webhook-channel-lookup';
 
-/** Twilio's code for rejected credentials; a reply held for them carries it (see HELD_FOR_CREDENTIALS). */
-export const CREDENTIALS_REJECTED_CODE = 20003;
+const DECRYPTED_TTL_MS = 5 * 60_000;
+const DECRYPTED_MAX = 10_000;
+
+export const authTokenAad = (channelId: string): string =>
+  associatedDataFor('sms_channels', channelId, 'auth_token_encrypted');
 
 export const pendingAuthTokenAad = (channelId: string): string =>
   associatedDataFor('sms_channels', channelId, 'pending_auth_token_encrypted');
@@ -28,70 +30,38 @@ export type TokenChannel = Pick<
 >;
 
 /**
- * The new token becomes the only one: the old ciphertext is overwritten in the same statement
- * that clears the pending one, and only if the pending one is still the one we checked (a cancel,
- * a reconnect or another instance's promotion meanwhile wins).
+ * Decrypted tokens are cached briefly, keyed by the ciphertext itself: a reconnect writes a new
+ * ciphertext and a disconnect deletes the row, so a stale token can never be served from the cache
+ * on any instance.
  */
-const PROMOTE_PENDING_TOKEN: PreparedStatement = {
-  name: 'sms-channel-promote-token',
-  text: `UPDATE sms_channels SET auth_token_encrypted = $3, pending_auth_token_encrypted = NULL,
-      health_credentials = 'valid', updated_at = now()
-    WHERE id = $1 AND pending_auth_token_encrypted = $2
-    RETURNING id`,
-};
-
-/**
- * Replies held because Twilio rejected the credentials (still pending, error 20003, no SID) are
- * queued for sending again, once per message (the job's singleton key).
- */
-const RELEASE_HELD_REPLIES: PreparedStatement = {
-  name: 'sms-channel-release-held',
-  text: `WITH held AS (
-      SELECT jsonb_build_object('messageId', m.id) AS data, m.id::text AS singleton_key
-      FROM messages m JOIN conversations c ON c.id = m.conversation_id
-      WHERE c.channel_id = $1 AND m.direction = 'outbound' AND m.twilio_sid IS NULL
-        AND m.delivery_status = 'pending' AND m.error_code = ${CREDENTIALS_REJECTED_CODE}
-    ),
-    job AS (${insertJobsSql('held', '$2')})
-    SELECT count(*)::int AS queued FROM job`,
-};
-
-/** Stores the customer's new token beside the current one (replacing an earlier pending one). */
-const STORE_PENDING_TOKEN: PreparedStatement = {
-  name: 'sms-channel-store-pending-token',
-  text: `UPDATE sms_channels SET pending_auth_token_encrypted = $3, updated_at = now()
-    WHERE id = $1 AND organization_id = $2 RETURNING id`,
-};
-
-/** Forgets the pending token (the customer cancelled the rotation). */
-const CANCEL_PENDING_TOKEN: PreparedStatement = {
-  name: 'sms-channel-cancel-pending-token',
-  text: `UPDATE sms_channels SET pending_auth_token_encrypted = NULL, updated_at = now()
-    WHERE id = $1 AND organization_id = $2 AND pending_auth_token_encrypted IS NOT NULL
-    RETURNING id`,
-};
-
-/** Marks a reply held for credentials: not failed, sent again once the token is fixed. */
-export const HELD_FOR_CREDENTIALS: PreparedStatement = {
-  name: 'sms-delivery-held-for-credentials',
-  text: `UPDATE messages SET delivery_status = 'pending', delivery_rank = $2, error_code = ${CREDENTIALS_REJECTED_CODE},
-      error_message = $3, send_attempted_at = NULL, updated_at = now()
-    WHERE id = $1 AND twilio_sid IS NULL`,
-};
-
 @Injectable()
 export class SmsChannelTokens {
   private readonly logger = new Logger(SmsChannelTokens.name);
+  private readonly decrypted = new Map<string, { token: Secret; expiresAt: number }>();
 
   constructor(
-    private readonly channels: SmsChannelsService,
+    private readonly store: SmsChannelStore,
+    private readonly lookup: WebhookChannelLookup,
     private readonly cipher: CredentialCipher,
-    private readonly statements: PreparedStatements,
-    private readonly queue: JobQueue,
+    private readonly events: SmsChannelEvents,
   ) {}
 
+  /** The current token's credentials (DecryptionError when the ciphertext cannot be read). */
+  current(
+    channel: Pick<SmsChannel, 'id' | 'accountSid' | 'authTokenEncrypted'>,
+  ): TwilioCredentials {
+    const now = Date.now();
+    const cached = this.decrypted.get(channel.authTokenEncrypted);
+    if (cached && cached.expiresAt > now)
+      return { accountSid: channel.accountSid, authToken: cached.token };
+    const token = this.cipher.decrypt(channel.authTokenEncrypted, authTokenAad(channel.id));
+    if (this.decrypted.size >= DECRYPTED_MAX) this.decrypted.clear();
+    this.decrypted.set(channel.authTokenEncrypted, { token, expiresAt: now + DECRYPTED_TTL_MS });
+    return { accountSid: channel.accountSid, authToken: token };
+  }
+
   /** The pending token's credentials, or null when none is stored. */
-  pendingCredentials(channel: TokenChannel): TwilioCredentials | null {
+  pending(channel: TokenChannel): TwilioCredentials | null {
     if (!channel.pendingAuthTokenEncrypted) return null;
     return {
       accountSid: channel.accountSid,
@@ -102,27 +72,35 @@ export class SmsChannelTokens {
     };
   }
 
+  /** The ciphertext connect stores for a channel's token. */
+  encryptCurrent(channelId: string, token: Secret): string {
+    return this.cipher.encrypt(token, authTokenAad(channelId));
+  }
+
+  /** Drops what this instance keeps of a channel: its decrypted token and its number's cached row. */
+  forget(channel: Pick<SmsChannel, 'authTokenEncrypted' | 'phoneNumber'>): void {
+    this.decrypted.delete(channel.authTokenEncrypted);
+    this.lookup.forget(channel.phoneNumber);
+  }
+
   async storePending(
     channel: TokenChannel & { organizationId: string },
     token: Secret,
   ): Promise<boolean> {
-    const rows = await this.statements.query(STORE_PENDING_TOKEN, [
-      channel.id,
-      channel.organizationId,
-      this.cipher.encrypt(token, pendingAuthTokenAad(channel.id)),
-    ]);
-    this.channels.forget(channel);
-    return rows.length > 0;
+    const stored = await this.store.storePendingToken({
+      id: channel.id,
+      organizationId: channel.organizationId,
+      ciphertext: this.cipher.encrypt(token, pendingAuthTokenAad(channel.id)),
+    });
+    this.forget(channel);
+    return stored;
   }
 
   /** False when no pending token was stored. */
   async cancelPending(channel: TokenChannel & { organizationId: string }): Promise<boolean> {
-    const rows = await this.statements.query(CANCEL_PENDING_TOKEN, [
-      channel.id,
-      channel.organizationId,
-    ]);
-    this.channels.forget(channel);
-    return rows.length > 0;
+    const cancelled = await this.store.cancelPendingToken(channel);
+    this.forget(channel);
+    return cancelled;
   }
 
   /** Which stored token `accepts` (e.g. a signature check) takes: the current one first. */
@@ -130,8 +108,8 @@ export class SmsChannelTokens {
     channel: TokenChannel,
     accepts: (credentials: TwilioCredentials) => boolean,
   ): 'current' | 'pending' | null {
-    if (accepts(this.channels.credentials(channel))) return 'current';
-    const pending = this.pendingCredentials(channel);
+    if (accepts(this.current(channel))) return 'current';
+    const pending = this.pending(channel);
     return pending && accepts(pending) ? 'pending' : null;
   }
 
@@ -145,9 +123,9 @@ export class SmsChannelTokens {
     action: (credentials: TwilioCredentials) => Promise<T>,
   ): Promise<T> {
     try {
-      return await action(this.channels.credentials(channel));
+      return await action(this.current(channel));
     } catch (error) {
-      const pending = this.pendingCredentials(channel);
+      const pending = this.pending(channel);
       if (!(error instanceof TwilioApiError) || !error.isAuthenticationFailure || !pending)
         throw error;
       const result = await action(pending);
@@ -163,32 +141,19 @@ export class SmsChannelTokens {
     }
   }
 
-  /** Makes the pending token the only one (see PROMOTE_PENDING_TOKEN); false if it changed meanwhile. */
+  /** Makes the pending token the only one; false if it changed meanwhile. */
   async promote(channel: TokenChannel): Promise<boolean> {
-    const pending = this.pendingCredentials(channel);
+    const pending = this.pending(channel);
     if (!pending || !channel.pendingAuthTokenEncrypted) return false;
-    const promoted = await this.statements.query(PROMOTE_PENDING_TOKEN, [
-      channel.id,
-      channel.pendingAuthTokenEncrypted,
-      this.cipher.encrypt(pending.authToken, authTokenAad(channel.id)),
-    ]);
-    this.channels.forget(channel);
-    if (promoted.length === 0) return false;
+    const promoted = await this.store.promotePendingToken({
+      id: channel.id,
+      pendingCiphertext: channel.pendingAuthTokenEncrypted,
+      currentCiphertext: this.encryptCurrent(channel.id, pending.authToken),
+    });
+    this.forget(channel);
+    if (!promoted) return false;
     this.logger.log({ channelId: channel.id }, 'new Auth Token promoted; the old one is erased');
-    await this.releaseHeldReplies(channel.id);
+    await this.events.credentialsAccepted(channel.id);
     return true;
-  }
-
-  /** Sends again the replies held while Twilio rejected the channel's credentials. */
-  async releaseHeldReplies(channelId: string): Promise<number> {
-    const [{ queued }] = await this.statements.query<{ queued: number }>(RELEASE_HELD_REPLIES, [
-      channelId,
-      QUEUES.smsSend,
-    ]);
-    if (queued > 0) {
-      this.logger.log({ channelId, queued }, 'replies held for rejected credentials queued again');
-      this.queue.nudge(QUEUES.smsSend);
-    }
-    return queued;
   }
 }

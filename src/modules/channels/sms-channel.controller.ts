@@ -18,7 +18,8 @@ import { ConnectSmsChannelUseCase } from './connect-sms-channel.use-case';
 import { DisconnectSmsChannelUseCase } from './disconnect-sms-channel.use-case';
 import { ConnectSmsChannelDto, RotateAuthTokenDto, SmsChannelStatus } from './dto/sms-channel.dto';
 import { RepairSmsWebhookUseCase } from './repair-sms-webhook.use-case';
-import { SmsChannelsService } from './sms-channels.service';
+import { SmsChannelStore } from './sms-channel.store';
+import { SmsWebhookUrls } from './sms-webhook-urls';
 
 @ApiTags('sms channel')
 @ApiBearerAuth()
@@ -27,7 +28,8 @@ export class SmsChannelController {
   constructor(
     private readonly connectChannel: ConnectSmsChannelUseCase,
     private readonly disconnectChannel: DisconnectSmsChannelUseCase,
-    private readonly channels: SmsChannelsService,
+    private readonly store: SmsChannelStore,
+    private readonly urls: SmsWebhookUrls,
     private readonly chatbots: ChatbotsService,
     private readonly health: ChannelHealthService,
     private readonly rotation: AuthTokenRotationUseCase,
@@ -68,7 +70,7 @@ export class SmsChannelController {
   ): Promise<SmsChannelStatus> {
     return SmsChannelStatus.of(
       await this.connectChannel.execute(org, chatbotId, dto),
-      this.channels.webhookUrl,
+      this.urls.inbound,
     );
   }
 
@@ -90,10 +92,10 @@ export class SmsChannelController {
     @Param('chatbotId', UuidParam('chatbotId')) chatbotId: string,
   ): Promise<SmsChannelStatus> {
     await this.chatbots.get(org.id, chatbotId);
-    const channel = await this.channels.findForChatbot(org.id, chatbotId);
+    const channel = await this.store.findForChatbot(org.id, chatbotId);
     return SmsChannelStatus.of(
       channel,
-      this.channels.webhookUrl,
+      this.urls.inbound,
       channel && (await this.health.current(channel)),
     );
   }
@@ -120,10 +122,7 @@ export class SmsChannelController {
     @CurrentOrganization() org: Organization,
     @Param('chatbotId', UuidParam('chatbotId')) chatbotId: string,
   ): Promise<SmsChannelStatus> {
-    return SmsChannelStatus.of(
-      await this.repair.execute(org.id, chatbotId),
-      this.channels.webhookUrl,
-    );
+    return SmsChannelStatus.of(await this.repair.execute(org.id, chatbotId), this.urls.inbound);
   }
 
   @Post('auth-token')
@@ -152,7 +151,7 @@ export class SmsChannelController {
   ): Promise<SmsChannelStatus> {
     return SmsChannelStatus.of(
       await this.rotation.start(org.id, chatbotId, dto.authToken),
-      this.channels.webhookUrl,
+      this.urls.inbound,
     );
   }
 

@@ -3,12 +3,11 @@
  * the API key resolved to; another organization's conversation reads as missing (404).
  */
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
 import { notFound } from '../../common/errors/domain-error';
+import { PageQuery } from '../../common/pagination/page';
 import { ChatbotsService } from '../agent';
 import { Conversation, ConversationStatus } from './conversation.entity';
-import { applyKeyset, PageQuery, toPage } from '../../common/pagination/page';
+import { ConversationStore } from './conversation.store';
 import {
   ConversationDetail,
   ConversationPage,
@@ -18,60 +17,39 @@ import {
   MessagePage,
 } from './dto/conversation.dto';
 import { MessageResponse } from './dto/message.dto';
-import { Message } from './message.entity';
+import { MessageStore } from './message.store';
 
 @Injectable()
 export class InboxService {
   constructor(
-    @InjectRepository(Conversation) private readonly conversations: Repository<Conversation>,
-    @InjectRepository(Message) private readonly messages: Repository<Message>,
+    private readonly conversations: ConversationStore,
+    private readonly messages: MessageStore,
     private readonly chatbots: ChatbotsService,
   ) {}
 
-  /**
-   * Keyset pagination on (lastMessageAt DESC, id DESC), served backwards from
-   * conversations_chatbot_last_message_idx; a page never costs more than `limit + 1` rows.
-   */
   async list(
     organizationId: string,
     chatbotId: string,
     query: ListConversationsQuery,
   ): Promise<ConversationPage> {
     await this.chatbots.get(organizationId, chatbotId);
-    const qb = this.conversations
-      .createQueryBuilder('c')
-      .where('c.organizationId = :organizationId', { organizationId })
-      .andWhere('c.chatbotId = :chatbotId', { chatbotId })
-      .andWhere('c.channel = :channel', { channel: query.channel ?? 'sms' });
-    if (query.status) qb.andWhere('c.status = :status', { status: query.status });
-    applyKeyset(qb, { at: 'c.lastMessageAt', id: 'c.id', order: 'DESC' }, query);
-    const { entities, raw } = await qb.getRawAndEntities();
-    return toPage(entities, raw, query, ConversationResponse.of);
+    const page = await this.conversations.page(organizationId, chatbotId, query);
+    return { items: page.items.map(ConversationResponse.of), nextCursor: page.nextCursor };
   }
 
-  /** A conversation's messages newest first, any number of pages back (messages_conversation_created_idx). */
   async listMessages(
     organizationId: string,
     conversationId: string,
     query: PageQuery,
   ): Promise<MessagePage> {
     await this.find(organizationId, conversationId);
-    const qb = this.messages
-      .createQueryBuilder('m')
-      .where('m.conversationId = :conversationId', { conversationId })
-      .andWhere('m.organizationId = :organizationId', { organizationId });
-    applyKeyset(qb, { at: 'm.createdAt', id: 'm.id', order: 'DESC' }, query);
-    const { entities, raw } = await qb.getRawAndEntities();
-    return toPage(entities, raw, query, MessageResponse.of);
+    const page = await this.messages.page(organizationId, conversationId, query);
+    return { items: page.items.map(MessageResponse.of), nextCursor: page.nextCursor };
   }
 
   async get(organizationId: string, conversationId: string): Promise<ConversationDetail> {
     const conversation = await this.find(organizationId, conversationId);
-    const latest = await this.messages.find({
-      where: { conversationId, organizationId },
-      order: { createdAt: 'DESC', id: 'DESC' },
-      take: MAX_MESSAGES + 1,
-    });
+    const latest = await this.messages.latest(organizationId, conversationId, MAX_MESSAGES + 1);
     return {
       ...ConversationResponse.of(conversation),
       messages: latest.slice(0, MAX_MESSAGES).reverse().map(MessageResponse.of),
@@ -85,16 +63,13 @@ export class InboxService {
     conversationId: string,
     status: Extract<ConversationStatus, 'bot' | 'human'>,
   ): Promise<ConversationResponse> {
-    const result = await this.conversations.update(
-      { id: conversationId, organizationId },
-      { status },
-    );
-    if (!result.affected) throw notFound('Conversation');
+    if (!(await this.conversations.setStatus(organizationId, conversationId, status)))
+      throw notFound('Conversation');
     return ConversationResponse.of(await this.find(organizationId, conversationId));
   }
 
   private async find(organizationId: string, conversationId: string): Promise<Conversation> {
-    const conversation = await this.conversations.findOneBy({ id: conversationId, organizationId });
+    const conversation = await this.conversations.find(organizationId, conversationId);
     if (!conversation) throw notFound('Conversation');
     return conversation;
   }

@@ -2,7 +2,9 @@
 export { OptOutsModule } from './opt-outs.module';
 export {
   channelOptOutSenderSql,
+  clearOptOutSql,
   optedOutSql,
   optOutSender,
+  recordOptOutSql,
   SmsOptOutStore,
 } from './sms-opt-out.store';

@@ -1,8 +1,8 @@
 /**
  * Every rule about opt-outs in one place: whose opt-out applies to a send (`optOutSender`), how a
- * statement asks whether a person is opted out (`optedOutSql`), and recording one Twilio told us
- * about. The inbound webhook's single statement writes keyword opt-outs itself (its CTEs insert
- * and delete here), so the hot path stays one round trip.
+ * statement asks whether a person is opted out (`optedOutSql`), and recording or clearing one.
+ * The inbound webhook's single statement records keyword opt-outs and opt-ins through
+ * `recordOptOutSql` / `clearOptOutSql`, so the hot path stays one round trip.
  */
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -28,17 +28,34 @@ export const channelOptOutSenderSql = (alias: string): string =>
 export const optedOutSql = (sender: string, customer: string): string =>
   `EXISTS (SELECT 1 FROM sms_opt_outs o WHERE o.sender = ${sender} AND o.customer_number = ${customer})`;
 
+/**
+ * A data-modifying step: `customer` opted out of `sender` when `when` holds (SQL expressions).
+ * The first opt-out's time and source are kept: a second STOP or 21610 changes nothing.
+ */
+export const recordOptOutSql = (
+  sender: string,
+  customer: string,
+  source: string,
+  when: string,
+): string => `INSERT INTO sms_opt_outs (sender, customer_number, source)
+    SELECT ${sender}::text, ${customer}::text, ${source}::text WHERE ${when}
+    ON CONFLICT (sender, customer_number) DO NOTHING`;
+
+/** A data-modifying step: `customer` may be texted by `sender` again when `when` holds (START). */
+export const clearOptOutSql = (sender: string, customer: string, when: string): string =>
+  `DELETE FROM sms_opt_outs WHERE sender = ${sender} AND customer_number = ${customer} AND ${when}`;
+
 @Injectable()
 export class SmsOptOutStore {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** Keeps the first opt-out time: a second STOP or 21610 changes nothing. */
+  /** Keeps the first opt-out time (recordOptOutSql). */
   async record(sender: string, customer: string, source: OptOutSource): Promise<void> {
-    await this.dataSource.query(
-      `INSERT INTO sms_opt_outs (sender, customer_number, source) VALUES ($1, $2, $3)
-       ON CONFLICT (sender, customer_number) DO NOTHING`,
-      [sender, customer, source],
-    );
+    await this.dataSource.query(recordOptOutSql('$1', '$2', '$3', 'true'), [
+      sender,
+      customer,
+      source,
+    ]);
   }
 
   /** Inside `manager`'s transaction when given, so it reads after the caller's row locks. */

@@ -1,8 +1,10 @@
 import { Module } from '@nestjs/common';
 import { AgentModule } from '../agent';
 import { ChannelsModule } from '../channels';
+import { InboxModule } from '../inbox';
 import { OptOutsModule } from '../opt-outs';
 import { TwilioApiModule } from './api/twilio-api.module';
+import { HeldReplies } from './delivery/held-replies';
 import { SmsDeliveryService } from './delivery/sms-delivery.service';
 import { UpdateDeliveryStatusUseCase } from './delivery/update-delivery-status.use-case';
 import { ReceiveInboundSmsUseCase } from './inbound/receive-inbound-sms.use-case';
@@ -14,7 +16,7 @@ import { WebhookFailureLimiter } from './webhooks/webhook-failure-limiter';
 
 /** Where an SMS enters (signed webhooks) and where it is answered (reply and delivery workers). */
 @Module({
-  imports: [TwilioApiModule, ChannelsModule, AgentModule, OptOutsModule],
+  imports: [TwilioApiModule, ChannelsModule, InboxModule, AgentModule, OptOutsModule],
   controllers: [TwilioWebhookController],
   providers: [
     TwilioSignatureGuard,
@@ -23,6 +25,7 @@ import { WebhookFailureLimiter } from './webhooks/webhook-failure-limiter';
     UpdateDeliveryStatusUseCase,
     SendSmsReplyUseCase,
     SmsDeliveryService,
+    HeldReplies,
     SmsWorkers,
   ],
 })

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { ACCOUNT_SID, E164, MESSAGING_SERVICE_SID } from '../../../common/sms';
-import { StoredHealth, storedHealthOf } from '../sms-channel-health.store';
+import { StoredHealth, storedHealthOf } from '../sms-channel.store';
 import type { InboundWebhookOn, SmsChannel } from '../sms-channel.entity';
 
 /** `true`: set the inbound URL Twilio reads; `'service'`: also take over a shared service's. */

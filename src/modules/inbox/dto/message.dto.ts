@@ -2,7 +2,8 @@ import { ApiProperty } from '@nestjs/swagger';
 import { IsString, Matches } from 'class-validator';
 import { MaxUtf16Length } from '../../../common/validation/max-utf16-length.decorator';
 import { TWILIO_MAX_BODY_CHARS } from '../../../common/sms';
-import type { Message, MessageAuthor, MessageDirection } from '../message.entity';
+import type { MessageAuthor, MessageDirection } from '../message.entity';
+import type { StoredMessage } from '../message.store';
 
 export class SendAgentReplyDto {
   @ApiProperty({
@@ -87,7 +88,7 @@ export class MessageResponse {
   mediaDropped: number;
   @ApiProperty({ example: '2025-11-25T14:03:07.123Z' }) createdAt: Date;
 
-  static of(message: Message): MessageResponse {
+  static of(message: StoredMessage): MessageResponse {
     return {
       id: message.id,
       direction: message.direction,

@@ -1,37 +1,37 @@
 /**
- * The webhook's hot path: one statement that opens or finds the conversation, stores the
- * message (unique on MessageSid, so a retry or a concurrent duplicate stores once) and queues the
- * reply job. The agent is never awaited here; Twilio gets its 200 as soon as this commits.
+ * Where an SMS enters: the signed inbound webhook. What the message means is decided here (an
+ * opt-out or opt-in keyword, whether it asks for an answer), then MessageStore.storeInbound stores
+ * it in one statement — the conversation opened or found, the message once per MessageSid, the
+ * opt-out recorded, the reply queued — and Twilio gets its 200 as soon as that commits. The agent
+ * is never awaited here.
  */
 import { Injectable, Logger } from '@nestjs/common';
 import { DomainError } from '../../../common/errors/domain-error';
-import { PreparedStatement, PreparedStatements } from '../../../database/prepared-statements';
-import { insertJobsSql, JobQueue, JobTrace } from '../../../queue/job-queue';
+import { JobQueue, JobTrace } from '../../../queue/job-queue';
 import { QUEUES } from '../../../queue/queue-names';
 import type { WebhookChannel } from '../../channels';
-import { optedOutSql, optOutSender } from '../../opt-outs';
+import { InboundSms, MessageStore } from '../../inbox';
+import { optOutSender } from '../../opt-outs';
 import {
   classifyKeyword,
   countSegments,
-  DELIVERY_RANK,
-  isReplyableSender,
   isStorableSender,
   MESSAGE_SID,
   messagePreview,
   SmsKeywordKind,
 } from '../../../common/sms';
+import { wantsReply } from '../replies/reply-rules';
 
 const MAX_STORED_BODY = 10_000;
 
-/**
- * The channel row the caller verified the signature with is gone or changed (disconnect,
- * reconnect, key rotation): nothing was stored; verify against a fresh read and try again.
- */
-export class StaleChannelError extends DomainError {
-  constructor() {
-    // Answered as such only if it happens twice in a row: Twilio shows a 503 as unavailable.
-    super('SERVICE_UNAVAILABLE', 'The channel changed while the message was being stored');
-  }
+/** A webhook request whose signature the guard checked. */
+export interface SignedInbound {
+  /** The channel whose token signed it, as the guard read it: possibly from its cache. */
+  channel: WebhookChannel;
+  params: Record<string, string | string[]>;
+  trace: JobTrace;
+  /** Verifies the request again with the channel's row read now (403 when it no longer signs). */
+  verifyWithCurrentRow(): Promise<WebhookChannel>;
 }
 
 export interface InboundResult {
@@ -40,70 +40,18 @@ export interface InboundResult {
   keyword: SmsKeywordKind | null;
 }
 
+/** The message as Twilio signed it, before any channel is applied. */
+interface ParsedInbound {
+  messageSid: string;
+  from: string;
+  body: string;
+  mediaDropped: number;
+  keyword: SmsKeywordKind | null;
+}
+
 const field = (params: Record<string, string | string[]>, name: string): string | undefined => {
   const value = params[name];
   return Array.isArray(value) ? value[0] : value;
-};
-
-/**
- * One autocommit statement: the channel row the signature was checked with is still current, the
- * conversation is opened or found, the message stored (once per MessageSid), an opt-out keyword
- * recorded for (sender, customer) or an opt-in keyword clearing it, and the reply queued when the
- * conversation wants one and the customer has not opted out of this sender. All of it or nothing.
- */
-const STORE_INBOUND: PreparedStatement = {
-  name: 'store-inbound-sms',
-  text: `WITH current_channel AS (
-      SELECT id FROM sms_channels
-      WHERE id = $3 AND phone_number = $15 AND auth_token_encrypted = $16
-    ),
-    conversation AS (
-      INSERT INTO conversations
-        (organization_id, chatbot_id, channel, channel_id, customer_number, sender, status, last_message_at, last_message_preview)
-      SELECT $1, $2, 'sms', $3, $4, $17, 'bot', now(), $5
-      FROM current_channel
-      ON CONFLICT (chatbot_id, channel, customer_number) DO UPDATE SET
-        last_message_at = now(),
-        last_message_preview = EXCLUDED.last_message_preview,
-        channel_id = EXCLUDED.channel_id,
-        sender = EXCLUDED.sender
-      RETURNING id, status
-    ),
-    -- At most once a second per channel: the row lock would otherwise queue every webhook of a
-    -- busy number behind the previous one's commit.
-    channel AS (
-      UPDATE sms_channels SET last_inbound_at = now()
-      WHERE id = $3 AND EXISTS (SELECT 1 FROM current_channel)
-        AND (last_inbound_at IS NULL OR last_inbound_at < now() - interval '1 second')
-    ),
-    message AS (
-      INSERT INTO messages
-        (conversation_id, organization_id, direction, author, body, twilio_sid, delivery_status, delivery_rank, segments, encoding, media_dropped)
-      SELECT conversation.id, $1, 'inbound', 'customer', $7, $8, 'received', $9, $10, $11, $12 FROM conversation
-      ON CONFLICT (twilio_sid) DO NOTHING
-      RETURNING id
-    ),
-    -- Only for a message stored now: a late retry of an old STOP must not undo a later START.
-    opt_out AS (
-      INSERT INTO sms_opt_outs (sender, customer_number, source)
-      SELECT $17, $4, 'keyword' FROM message WHERE $6 = 'opt-out'
-      ON CONFLICT (sender, customer_number) DO NOTHING
-    ),
-    opt_in AS (
-      DELETE FROM sms_opt_outs
-      WHERE sender = $17 AND customer_number = $4 AND $6 = 'opt-in' AND EXISTS (SELECT 1 FROM message)
-    ),
-    reply AS (
-      SELECT jsonb_build_object('messageId', message.id, 'organizationId', $1::text,
-          'requestId', $18::text, 'receivedAt', $19::float8) AS data,
-        message.id::text AS singleton_key
-      FROM message, conversation
-      WHERE $13 AND conversation.status = 'bot' AND NOT ${optedOutSql('$17', '$4')}
-    ),
-    job AS (${insertJobsSql('reply', '$14')})
-    SELECT EXISTS (SELECT 1 FROM current_channel) AS current,
-      EXISTS (SELECT 1 FROM message) AS stored,
-      EXISTS (SELECT 1 FROM job) AS queued`,
 };
 
 @Injectable()
@@ -111,15 +59,36 @@ export class ReceiveInboundSmsUseCase {
   private readonly logger = new Logger(ReceiveInboundSmsUseCase.name);
 
   constructor(
-    private readonly statements: PreparedStatements,
+    private readonly messages: MessageStore,
     private readonly queue: JobQueue,
   ) {}
 
-  async execute(
-    channel: WebhookChannel,
-    params: Record<string, string | string[]>,
-    trace: JobTrace = {},
-  ): Promise<InboundResult> {
+  async execute(request: SignedInbound): Promise<InboundResult> {
+    const message = this.parse(request.params);
+    this.noteServiceMismatch(request.channel, field(request.params, 'MessagingServiceSid') || null);
+    let result = await this.messages.storeInbound(
+      this.toStore(message, request.channel, request.trace),
+    );
+    if (!result.channelStillAsRead) {
+      // The guard checked the signature with a cached row that changed since (a disconnect, a
+      // reconnect or a key rotation, perhaps on another instance), so nothing was stored. Check
+      // it with the row as it is now — 403 when the channel is gone or its token no longer signs —
+      // and store once more.
+      const channel = await request.verifyWithCurrentRow();
+      result = await this.messages.storeInbound(this.toStore(message, channel, request.trace));
+      if (!result.channelStillAsRead) {
+        // Changed twice within one request: Twilio shows a 503 as unavailable and may retry.
+        throw new DomainError(
+          'SERVICE_UNAVAILABLE',
+          'The channel changed while the message was being stored',
+        );
+      }
+    }
+    if (result.replyQueued) this.queue.nudge(QUEUES.smsReply);
+    return { stored: result.stored, replyQueued: result.replyQueued, keyword: message.keyword };
+  }
+
+  private parse(params: Record<string, string | string[]>): ParsedInbound {
     const messageSid = field(params, 'MessageSid') ?? '';
     const from = field(params, 'From') ?? '';
     // Any sender Twilio signed is stored (a short code, an alphanumeric sender ID, our own
@@ -132,7 +101,6 @@ export class ReceiveInboundSmsUseCase {
         },
       ]);
     }
-    this.noteServiceMismatch(channel, field(params, 'MessagingServiceSid') || null);
     // PostgreSQL text cannot hold U+0000: drop it rather than lose the customer's message.
     const body = (field(params, 'Body') ?? '').replaceAll('\u0000', '').slice(0, MAX_STORED_BODY);
     // Attachments are never fetched: we only count what we drop.
@@ -141,42 +109,30 @@ export class ReceiveInboundSmsUseCase {
       100,
     );
     const keyword = classifyKeyword(body, field(params, 'OptOutType'));
-    const { encoding, segments } = countSegments(body);
-    const preview = body.trim() ? messagePreview(body) : `[${mediaDropped} attachment(s) dropped]`;
+    return { messageSid, from, body, mediaDropped, keyword };
+  }
 
-    const replyable =
-      keyword === null &&
-      (body.trim() !== '' || mediaDropped > 0) &&
-      isReplyableSender(from, channel.phoneNumber);
-    const rows = await this.statements.query<{
-      current: boolean;
-      stored: boolean;
-      queued: boolean;
-    }>(STORE_INBOUND, [
-      channel.organizationId,
-      channel.chatbotId,
-      channel.id,
-      from,
-      preview,
-      keyword ?? '',
-      body,
-      messageSid,
-      DELIVERY_RANK.received,
+  /** What to store for the message on this channel (its number and sender decide some of it). */
+  private toStore(message: ParsedInbound, channel: WebhookChannel, trace: JobTrace): InboundSms {
+    const { encoding, segments } = countSegments(message.body);
+    return {
+      channel,
+      sender: optOutSender(channel),
+      from: message.from,
+      messageSid: message.messageSid,
+      body: message.body,
       segments,
       encoding,
-      mediaDropped,
-      replyable,
-      QUEUES.smsReply,
-      channel.phoneNumber,
-      channel.authTokenEncrypted,
-      optOutSender(channel),
-      trace.requestId ?? null,
-      trace.receivedAt ?? null,
-    ]);
-    if (!rows[0].current) throw new StaleChannelError();
-    const result = { stored: rows[0].stored, replyQueued: rows[0].queued };
-    if (result.replyQueued) this.queue.nudge(QUEUES.smsReply);
-    return { ...result, keyword };
+      mediaDropped: message.mediaDropped,
+      preview: message.body.trim()
+        ? messagePreview(message.body)
+        : `[${message.mediaDropped} attachment(s) dropped]`,
+      optOut: message.keyword === 'opt-out',
+      optIn: message.keyword === 'opt-in',
+      wantsReply: wantsReply({ ...message, channelNumber: channel.phoneNumber }),
+      requestId: trace.requestId ?? null,
+      receivedAt: trace.receivedAt ?? null,
+    };
   }
 
   /**

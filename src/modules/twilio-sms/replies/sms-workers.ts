@@ -3,7 +3,8 @@ import { MetricsService } from '../../../common/metrics/metrics.service';
 import { APP_CONFIG, AppConfig } from '../../../config/app-config';
 import { JobQueue } from '../../../queue/job-queue';
 import { QUEUES } from '../../../queue/queue-names';
-import { AgentService } from '../../agent';
+import { AgentError, AgentService } from '../../agent';
+import { TwilioApiError } from '../api/twilio-api.error';
 import { SmsDeliveryService } from '../delivery/sms-delivery.service';
 import { SmsErrorReporter } from '../sms-error-reporter';
 import { SendSmsReplyUseCase } from './send-sms-reply.use-case';
@@ -56,8 +57,9 @@ export class SmsWorkers implements OnApplicationBootstrap {
     try {
       await run();
     } catch (error) {
-      const expected =
-        error instanceof Error && ['TwilioApiError', 'AgentError'].includes(error.name);
+      // Twilio's and the model's failures are reported where they are handled (the last retry
+      // records them); anything else is unexpected.
+      const expected = error instanceof TwilioApiError || error instanceof AgentError;
       if (!expected) this.reporter.capture(error, { messageId });
       throw error;
     }

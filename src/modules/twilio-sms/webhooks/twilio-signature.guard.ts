@@ -13,7 +13,7 @@ import { DomainError, RateLimitedError } from '../../../common/errors/domain-err
 import { MetricsService } from '../../../common/metrics/metrics.service';
 import { E164 } from '../../../common/sms';
 import { APP_CONFIG, AppConfig } from '../../../config/app-config';
-import { SmsChannelsService, SmsChannelTokens, WebhookChannel } from '../../channels';
+import { SmsChannelTokens, WebhookChannel, WebhookChannelLookup } from '../../channels';
 import { DecryptionError } from '../../crypto';
 import { SmsErrorReporter } from '../sms-error-reporter';
 import { WebhookFailureLimiter } from './webhook-failure-limiter';
@@ -62,7 +62,7 @@ type Verdict =
  * a correctly signed request is never refused for rate reasons.
  *
  * What a request that fails costs is bounded whatever the volume: the channel row comes from a
- * short cache that also remembers numbers without a channel (SmsChannelsService), so junk naming
+ * short cache that also remembers numbers without a channel (WebhookChannelLookup), so junk naming
  * a number costs at most one query per number per WEBHOOK_MISS_TTL_MS; and an address that keeps
  * failing (WEBHOOK_FAILURES_PER_MINUTE) gets 429 for its failures, without a log line each.
  * Its correctly signed requests are still accepted: every tenant's webhooks come from Twilio's
@@ -74,7 +74,7 @@ export class TwilioSignatureGuard implements CanActivate {
 
   constructor(
     private readonly reflector: Reflector,
-    private readonly channels: SmsChannelsService,
+    private readonly channels: WebhookChannelLookup,
     private readonly tokens: SmsChannelTokens,
     private readonly failures: WebhookFailureLimiter,
     private readonly reporter: SmsErrorReporter,
@@ -85,17 +85,29 @@ export class TwilioSignatureGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<SignedRequest>();
     const field = this.reflector.get<'To' | 'From'>(OWN_NUMBER_FIELD, context.getHandler()) ?? 'To';
-    // The inbound statement re-checks the row it stores with; a status callback does not.
-    await this.verify(request, field, field === 'To' ? 'cached' : 'current');
+    // The inbound webhook stores only if the row it was verified with is still current (its
+    // statement checks: SmsChannelSql.stillAsRead), so a cached row may verify it; a status
+    // callback stores without that check, so only a row read now verifies it.
+    if (field === 'To') await this.verifyWithCachedRow(request, field);
+    else await this.verifyWithCurrentRow(request, field);
     return true;
   }
 
   /**
-   * Verifies the request and sets request.smsChannel. With 'cached' the channel row may have been
-   * read up to a minute ago: the caller must then check the row is still current where it stores,
-   * and on a stale row call verify again with 'current', which accepts only a row read now.
+   * Verifies the request with the channel row this instance read up to a minute ago, and sets
+   * request.smsChannel: the caller must check the row is still current where it stores, and on a
+   * stale row call verifyWithCurrentRow.
    */
-  async verify(
+  verifyWithCachedRow(request: SignedRequest, field: 'To' | 'From'): Promise<WebhookChannel> {
+    return this.verify(request, field, 'cached');
+  }
+
+  /** Verifies the request with the channel row read now (the cache takes it), and sets request.smsChannel. */
+  verifyWithCurrentRow(request: SignedRequest, field: 'To' | 'From'): Promise<WebhookChannel> {
+    return this.verify(request, field, 'current');
+  }
+
+  private async verify(
     request: SignedRequest,
     field: 'To' | 'From',
     rowRead: 'cached' | 'current',
@@ -114,22 +126,22 @@ export class TwilioSignatureGuard implements CanActivate {
     }
     const url = `${this.config.publicBaseUrl}${request.originalUrl}`;
     const started = Date.now();
-    let lookup = await this.channels.lookupForWebhook(number);
+    let lookup = await this.channels.cached(number);
     let verdict = this.check(lookup.channel, signature, url, params);
     if (verdict.signed && verdict.by === 'pending') {
       // The customer promoted the token they gave us: Twilio signs with it now, and the old one
       // no longer works anywhere. Promote it here too, then go on with the row as it now is.
       await this.tokens.promote(lookup.channel as WebhookChannel);
-      lookup = await this.channels.readForWebhook(number);
+      lookup = await this.channels.read(number);
       verdict = this.check(lookup.channel, signature, url, params);
     } else if (verdict.signed && rowRead === 'current') {
-      lookup = await this.channels.readForWebhook(number);
+      lookup = await this.channels.read(number);
       verdict = this.check(lookup.channel, signature, url, params);
     } else if (!verdict.signed && lookup.channel && lookup.readAt < started) {
       // A row read before this request that does not sign may predate a reconnect or a key
       // rotation on another instance: read it again (at most once per number per
       // WEBHOOK_MISS_TTL_MS, so junk naming the number cannot make every request a query).
-      lookup = await this.channels.recheckForWebhook(number);
+      lookup = await this.channels.recheck(number);
       verdict = this.check(lookup.channel, signature, url, params);
     }
     if (verdict.signed) {

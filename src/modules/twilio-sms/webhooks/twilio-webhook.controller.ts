@@ -18,10 +18,7 @@ import { STATUS_CALLBACK_ROUTE, WEBHOOK_ROUTE } from '../../../common/sms';
 import { STATUS_CALLBACK_MESSAGE_ID } from '../../channels';
 import { Public } from '../../../common/auth/auth.decorators';
 import { UpdateDeliveryStatusUseCase } from '../delivery/update-delivery-status.use-case';
-import {
-  ReceiveInboundSmsUseCase,
-  StaleChannelError,
-} from '../inbound/receive-inbound-sms.use-case';
+import { ReceiveInboundSmsUseCase } from '../inbound/receive-inbound-sms.use-case';
 import { ChannelNumberField, SignedRequest, TwilioSignatureGuard } from './twilio-signature.guard';
 
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
@@ -85,16 +82,12 @@ export class TwilioWebhookController {
     @Req() request: SignedRequest,
     @Body() params: Record<string, string | string[]>,
   ): Promise<string> {
-    try {
-      await this.receiveInbound.execute(request.smsChannel!, params, requestTrace(request));
-    } catch (error) {
-      if (!(error instanceof StaleChannelError)) throw error;
-      // The guard verified against a cached row that changed meanwhile: verify against the
-      // database (403 if the channel is gone or the token no longer signs; the read replaces the
-      // cached row) and store once more.
-      const channel = await this.signature.verify(request, 'To', 'current');
-      await this.receiveInbound.execute(channel, params, requestTrace(request));
-    }
+    await this.receiveInbound.execute({
+      channel: request.smsChannel!,
+      params,
+      trace: requestTrace(request),
+      verifyWithCurrentRow: () => this.signature.verifyWithCurrentRow(request, 'To'),
+    });
     this.metrics.webhookAccepted('inbound');
     return EMPTY_TWIML;
   }

@@ -1,0 +1,10 @@
+// What other modules may import from inbox (eslint enforces it; README "Module map").
+export { Conversation } from './conversation.entity';
+export { InboxModule } from './inbox.module';
+export { Message } from './message.entity';
+export {
+  type InboundForReply,
+  type InboundSms,
+  MessageStore,
+  type OutboundForDelivery,
+} from './message.store';
