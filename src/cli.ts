@@ -8,6 +8,7 @@
  * belongs to one process, so the CLI refuses it rather than print a key no server will know.
  */
 import { Module, type INestApplicationContext } from '@nestjs/common';
+import { Errors } from './common/errors/errors';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Command } from 'commander';
@@ -113,7 +114,7 @@ function program(): Command {
     .action(({ key }: { key: string }) =>
       run(async (context) => {
         const revoked = await context.get(ApiKeysService).revoke(key);
-        if (!revoked) throw new DomainError('NOT_FOUND', 'No active key matches --key');
+        if (!revoked) throw Errors.noSuchApiKey();
         return { revoked };
       }),
     );
@@ -139,7 +140,7 @@ program()
     () => process.exit(0),
     (error: unknown) => {
       const message =
-        error instanceof DomainError || error instanceof ConfigError
+        error instanceof DomainError
           ? error.message
           : isDatabaseUnavailable(error)
             ? `Cannot reach the database: ${error instanceof Error ? error.message : String(error)}`

@@ -3,6 +3,7 @@
  * validated AppConfig through dependency injection.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { DomainError } from '../common/errors/domain-error';
 import { dirname, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Secret } from '../modules/crypto/secret';
@@ -82,12 +83,13 @@ export interface AppConfig {
   demoOrganization: boolean;
 }
 
-export class ConfigError extends Error {
+/** An environment variable the app cannot start with: one line naming it (never its value). */
+export class ConfigError extends DomainError {
   constructor(
     readonly variable: string,
     reason: string,
   ) {
-    super(`Invalid configuration: ${variable} ${reason}`);
+    super('CONFIG_INVALID', `Invalid configuration: ${variable} ${reason}`);
   }
 }
 

@@ -5,6 +5,7 @@
  * against one database at once.
  */
 import { Client } from 'pg';
+import { DomainError } from '../common/errors/domain-error';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { dataSourceOptions } from './data-source-options';
@@ -34,10 +35,12 @@ export async function openDatabase(
 }
 
 /** DATABASE_URL could not be used: one line naming it and why, never its password. */
-export class DatabaseUnavailableError extends Error {
+export class DatabaseUnavailableError extends DomainError {
   constructor(url: string, reason: string) {
-    super(`Cannot start: DATABASE_URL (${describeDatabaseUrl(url)}) ${reason}`);
-    this.name = 'DatabaseUnavailableError';
+    super(
+      'SERVICE_UNAVAILABLE',
+      `Cannot start: DATABASE_URL (${describeDatabaseUrl(url)}) ${reason}`,
+    );
   }
 }
 

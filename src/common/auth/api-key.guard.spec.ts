@@ -56,7 +56,7 @@ describe('ApiKeyGuard', () => {
     for (let i = 0; i < 3; i += 1)
       await expect(
         guard.canActivate(contextFor(`Bearer ${wellFormed(i)}`).context),
-      ).rejects.toMatchObject({ status: 401 });
+      ).rejects.toMatchObject({ httpStatus: 401 });
     resolve.mockClear();
     await expect(
       guard.canActivate(contextFor(`Bearer ${wellFormed(9)}`).context),
@@ -72,12 +72,12 @@ describe('ApiKeyGuard', () => {
   it('a malformed key is refused without a lookup, and does not count as an attempt', async () => {
     for (let i = 0; i < 10; i += 1)
       await expect(guard.canActivate(contextFor('Bearer sk_short').context)).rejects.toMatchObject({
-        status: 401,
+        httpStatus: 401,
       });
     expect(resolve).not.toHaveBeenCalled();
     await expect(
       guard.canActivate(contextFor(`Bearer ${wellFormed(1)}`).context),
-    ).rejects.toMatchObject({ status: 401 });
+    ).rejects.toMatchObject({ httpStatus: 401 });
   });
 
   it.each([
@@ -92,7 +92,7 @@ describe('ApiKeyGuard', () => {
     const { context, request } = contextFor(header);
     await expect(guard.canActivate(context)).rejects.toMatchObject({
       code: 'UNAUTHORIZED',
-      status: 401,
+      httpStatus: 401,
     });
     await expect(guard.canActivate(context)).rejects.toBeInstanceOf(DomainError);
     expect(request.organization).toBeUndefined();

@@ -1,17 +1,14 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Errors } from '../errors/errors';
 import { Reflector } from '@nestjs/core';
 import { createHash } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
-import { DomainError, RateLimitedError } from '../errors/domain-error';
 import { FailureLimiter } from '../rate-limit/failure-limiter';
 import { ApiKeysService } from '../../modules/organizations/api-keys.service';
 import { AuthenticatedRequest, IS_PUBLIC } from './auth.decorators';
 
 const KNOWN_KEY_TTL_MS = 10 * 60_000;
 const KNOWN_KEYS_MAX = 10_000;
-
-const unauthorized = () =>
-  new DomainError('UNAUTHORIZED', 'A valid API key is required (Authorization: Bearer <key>)');
 
 /**
  * Global guard: `Authorization: Bearer <API key>` → the request's organization and key id, else
@@ -42,18 +39,14 @@ export class ApiKeyGuard implements CanActivate {
     if (isPublic) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const presented = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
-    if (!presented || !this.apiKeys.isWellFormed(presented)) throw unauthorized();
+    if (!presented || !this.apiKeys.isWellFormed(presented)) throw Errors.apiKeyRequired();
     const hash = createHash('sha256').update(presented).digest('base64');
     const known = (this.knownKeys.get(hash) ?? 0) > Date.now();
     // An unknown key's attempt is counted before its lookup, so concurrent attempts cannot all
     // slip through while the first ones are still being looked up.
     if (!known) {
       const wait = this.failures.fail(request.ip);
-      if (wait > 0)
-        throw new RateLimitedError(
-          wait,
-          'Too many failed API key attempts from this address, try again later',
-        );
+      if (wait > 0) throw Errors.tooManyApiKeyFailures(wait);
     }
     let resolved: Awaited<ReturnType<ApiKeysService['resolve']>>;
     try {
@@ -65,7 +58,7 @@ export class ApiKeyGuard implements CanActivate {
     if (!resolved) {
       if (known) this.failures.fail(request.ip);
       this.knownKeys.delete(hash);
-      throw unauthorized();
+      throw Errors.apiKeyRequired();
     }
     if (!known) this.failures.refund(request.ip);
     if (this.knownKeys.size >= KNOWN_KEYS_MAX) this.knownKeys.clear();

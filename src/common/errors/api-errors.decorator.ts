@@ -5,79 +5,50 @@
  */
 import { applyDecorators } from '@nestjs/common';
 import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
-import { JSON_ONLY_MESSAGE } from './body-error.middleware';
+import { DomainError } from './domain-error';
 import { ERROR_STATUS, ErrorBody, ErrorCode } from './error-codes';
+import { Errors } from './errors';
 import { ErrorResponse } from './error-response.dto';
 
-/** A typical message per code (the contract's exact words where it fixes them). */
-export const ERROR_EXAMPLES: Record<ErrorCode, Omit<ErrorBody, 'statusCode' | 'code'>> = {
-  VALIDATION_FAILED: {
-    message: 'Request validation failed',
-    details: [
-      { field: 'phoneNumber', message: 'phoneNumber must be in E.164 format, e.g. +358401234567' },
-    ],
-  },
-  MALFORMED_BODY: { message: 'Request body is not valid JSON' },
-  UNAUTHORIZED: { message: 'A valid API key is required (Authorization: Bearer <key>)' },
-  PLAN_UPGRADE_REQUIRED: {
-    message: 'The SMS channel needs the Starter plan or above; this organization is on free',
-  },
-  TWILIO_SIGNATURE_INVALID: { message: 'Twilio signature missing or invalid' },
-  NOT_FOUND: { message: 'Chatbot not found' },
-  NUMBER_ALREADY_CONNECTED: {
-    message: 'This number is already connected to another chatbot; disconnect it there first',
-  },
-  CHANNEL_NOT_CONNECTED: {
-    message:
-      "This conversation's SMS number is no longer connected; reconnect the SMS channel to reply",
-  },
-  CONTACT_OPTED_OUT: {
-    message:
-      'This customer opted out of SMS from this number (replied STOP); they can be texted again after they send START',
-  },
-  CONTACT_NOT_REPLYABLE: {
-    message:
-      "This sender can't be texted back: it is a short code, an alphanumeric sender ID or this channel's own number",
-  },
-  MESSAGING_SERVICE_IN_USE: {
-    message:
-      'The Messaging Service "Support" sends the inbound messages of 2 other numbers to https://crm.example.com/sms; set "Incoming Messages" to "Defer to sender\'s webhook" in its Integration settings in the Twilio Console (each number then uses its own "A message comes in" URL, and we set only this one\'s), or connect with configureWebhook: "service" to point the whole service at us',
-  },
-  TWILIO_NUMBER_GONE: {
-    message:
-      '+358401234567 is no longer on this Twilio account; connect it again (or another number)',
-  },
-  IDEMPOTENCY_KEY_IN_PROGRESS: {
-    message: 'A request with this Idempotency-Key is still running; retry when it has finished',
-  },
-  IDEMPOTENCY_KEY_REUSED: {
-    message: 'This Idempotency-Key was used with another request; use a new key for a new request',
-  },
-  PAYLOAD_TOO_LARGE: { message: 'Request body is too large' },
-  HEADERS_TOO_LARGE: { message: 'Request line or headers are too large' },
-  UNSUPPORTED_MEDIA_TYPE: { message: JSON_ONLY_MESSAGE },
-  TWILIO_CREDENTIALS_REJECTED: { message: 'Twilio rejected the credentials' },
-  TWILIO_NUMBER_NOT_OWNED: {
-    message: "The phone number you entered doesn't belong to this Twilio account",
-  },
-  TWILIO_NUMBER_NOT_SMS_CAPABLE: { message: 'This Twilio number cannot send or receive SMS' },
-  TWILIO_ACCOUNT_NOT_ACTIVE: {
-    message: 'This Twilio account is suspended; reactivate it in the Twilio Console first',
-  },
-  TWILIO_REQUEST_REJECTED: {
-    message: 'Twilio refused the request: 21606 The From phone number is not a valid SMS number',
-  },
-  TWILIO_MESSAGING_SERVICE_NOT_FOUND: {
-    message: "The Messaging Service you entered doesn't belong to this Twilio account",
-  },
-  TWILIO_NUMBER_NOT_IN_MESSAGING_SERVICE: {
-    message: "The phone number isn't in that Messaging Service",
-  },
-  RATE_LIMITED: { message: 'Too many requests, slow down' },
-  INTERNAL_ERROR: { message: 'Internal server error' },
-  AGENT_UNAVAILABLE: { message: "The chatbot's AI agent couldn't answer right now, try again" },
-  TWILIO_UNREACHABLE: { message: "Couldn't reach Twilio right now" },
-  SERVICE_UNAVAILABLE: { message: 'Service temporarily unavailable, try again' },
+/** An error per code as the API answers it, from the one catalogue of messages (errors.ts). */
+export const ERROR_EXAMPLES: Record<ErrorCode, DomainError> = {
+  VALIDATION_FAILED: Errors.validationFailed([
+    { field: 'name', message: 'name must be shorter than or equal to 100 characters' },
+  ]),
+  MALFORMED_BODY: Errors.malformedJson(),
+  UNAUTHORIZED: Errors.apiKeyRequired(),
+  PLAN_UPGRADE_REQUIRED: Errors.planUpgradeRequired('free'),
+  TWILIO_SIGNATURE_INVALID: Errors.twilioSignatureInvalid(),
+  NOT_FOUND: Errors.notFound('Chatbot'),
+  NUMBER_ALREADY_CONNECTED: Errors.numberAlreadyConnected(),
+  CHANNEL_NOT_CONNECTED: Errors.channelNotConnected(),
+  CONTACT_OPTED_OUT: Errors.contactOptedOut(),
+  CONTACT_NOT_REPLYABLE: Errors.contactNotReplyable(),
+  MESSAGING_SERVICE_IN_USE: Errors.messagingServiceInUse(
+    'Support',
+    2,
+    'https://crm.example.com/sms',
+  ),
+  TWILIO_NUMBER_GONE: Errors.twilioNumberGone('+358401234567'),
+  IDEMPOTENCY_KEY_IN_PROGRESS: Errors.idempotencyKeyInProgress(),
+  IDEMPOTENCY_KEY_REUSED: Errors.idempotencyKeyReused(),
+  PAYLOAD_TOO_LARGE: Errors.payloadTooLarge(),
+  HEADERS_TOO_LARGE: Errors.headersTooLarge(),
+  UNSUPPORTED_MEDIA_TYPE: Errors.jsonOnly(),
+  TWILIO_CREDENTIALS_REJECTED: Errors.twilioCredentialsRejected(),
+  TWILIO_NUMBER_NOT_OWNED: Errors.twilioNumberNotOwned(),
+  TWILIO_NUMBER_NOT_SMS_CAPABLE: Errors.twilioNumberNotSmsCapable(),
+  TWILIO_ACCOUNT_NOT_ACTIVE: Errors.twilioAccountNotActive('suspended'),
+  TWILIO_REQUEST_REJECTED: Errors.twilioRequestRejected(
+    '21606 The From phone number is not a valid SMS number',
+  ),
+  TWILIO_MESSAGING_SERVICE_NOT_FOUND: Errors.twilioMessagingServiceNotFound(),
+  TWILIO_NUMBER_NOT_IN_MESSAGING_SERVICE: Errors.twilioNumberNotInMessagingService(),
+  RATE_LIMITED: Errors.tooManyRequests(),
+  INTERNAL_ERROR: Errors.internal(),
+  AGENT_UNAVAILABLE: Errors.agentUnavailable(),
+  TWILIO_UNREACHABLE: Errors.twilioUnreachable(),
+  SERVICE_UNAVAILABLE: Errors.serviceUnavailable(),
 };
 
 /** What every dashboard endpoint can answer besides its own errors. */
@@ -95,7 +66,7 @@ export const JSON_BODY_ERRORS: ErrorCode[] = [
 ];
 
 export function errorExample(code: ErrorCode): ErrorBody {
-  return { statusCode: ERROR_STATUS[code], code, ...ERROR_EXAMPLES[code] };
+  return ERROR_EXAMPLES[code].toBody();
 }
 
 const RETRY_AFTER = {
@@ -136,7 +107,7 @@ function errorResponses(codes: ErrorCode[], dashboard: boolean): MethodDecorator
           : {}),
         // Swagger renders descriptions as markdown: "<key>" would vanish as an HTML tag.
         description: group
-          .map((code) => `\`${code}\`: ${ERROR_EXAMPLES[code].message.replace(/</g, '&lt;')}`)
+          .map((code) => `\`${code}\`: ${ERROR_EXAMPLES[code].publicMessage.replace(/</g, '&lt;')}`)
           .join('; '),
         content: {
           'application/json': {

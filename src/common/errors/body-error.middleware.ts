@@ -2,9 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ErrorBody } from './error-codes';
-
-/** Deepest JSON nesting accepted; class-transformer recurses once per level. */
-export const JSON_MAX_DEPTH = 32;
+import { Errors, JSON_MAX_DEPTH } from './errors';
 
 /**
  * express.json `verify` hook: refuses bodies nested deeper than JSON_MAX_DEPTH before they are
@@ -30,9 +28,6 @@ export function rejectDeepJson(_req: unknown, _res: unknown, buffer: Buffer): vo
 /** Twilio's webhooks post forms; they keep their own rule (the signature covers the fields). */
 const WEBHOOK_PATH = /^\/api\/webhooks\//;
 
-export const JSON_ONLY_MESSAGE =
-  'Send the body as JSON with Content-Type: application/json (a charset parameter is allowed)';
-
 /**
  * Every route but the webhooks takes JSON only: a body (Content-Length above 0, or chunked) of
  * any other type, or of no declared type (a plain fetch() of a string sends text/plain), answers
@@ -44,12 +39,7 @@ export function requireJsonBody(req: Request, res: Response, next: NextFunction)
   const hasBody =
     req.headers['transfer-encoding'] !== undefined || (length !== undefined && Number(length) > 0);
   if (!hasBody || WEBHOOK_PATH.test(req.path) || req.is('application/json')) return next();
-  const body: ErrorBody = {
-    statusCode: 415,
-    code: 'UNSUPPORTED_MEDIA_TYPE',
-    message: JSON_ONLY_MESSAGE,
-  };
-  res.status(415).json(body);
+  res.status(415).json(Errors.jsonOnly().toBody());
 }
 
 /**
@@ -63,26 +53,14 @@ export function bodyErrorMiddleware(
   next: NextFunction,
 ): void {
   let body: ErrorBody | null = null;
-  if (error.type === 'entity.too.large') {
-    body = { statusCode: 413, code: 'PAYLOAD_TOO_LARGE', message: 'Request body is too large' };
-  } else if (error.type === 'entity.parse.failed') {
-    body = { statusCode: 400, code: 'MALFORMED_BODY', message: 'Request body is not valid JSON' };
-  } else if (error.type === 'encoding.unsupported' || error.type === 'charset.unsupported') {
-    body = {
-      statusCode: 415,
-      code: 'UNSUPPORTED_MEDIA_TYPE',
-      message: 'Unsupported body encoding',
-    };
-  } else if (error.type === 'entity.too.deep') {
-    body = {
-      statusCode: 400,
-      code: 'MALFORMED_BODY',
-      message: `Request body is nested more than ${JSON_MAX_DEPTH} levels deep`,
-    };
-  } else if (error.type || (error.status && error.status >= 400 && error.status < 500)) {
+  if (error.type === 'entity.too.large') body = Errors.payloadTooLarge().toBody();
+  else if (error.type === 'entity.parse.failed') body = Errors.malformedJson().toBody();
+  else if (error.type === 'encoding.unsupported' || error.type === 'charset.unsupported')
+    body = Errors.unsupportedBodyEncoding().toBody();
+  else if (error.type === 'entity.too.deep') body = Errors.jsonTooDeep().toBody();
+  else if (error.type || (error.status && error.status >= 400 && error.status < 500))
     // e.g. a Content-Encoding: gzip body that does not inflate (no `type` from body-parser)
-    body = { statusCode: 400, code: 'MALFORMED_BODY', message: 'Request body could not be read' };
-  }
+    body = Errors.unreadableBody().toBody();
   if (!body) return next(error);
   res.status(body.statusCode).json(body);
 }
@@ -97,14 +75,11 @@ export function answerClientErrors(server: Server): void {
       socket.destroy();
       return;
     }
-    const body: ErrorBody =
+    const body = (
       error.code === 'HPE_HEADER_OVERFLOW'
-        ? {
-            statusCode: 431,
-            code: 'HEADERS_TOO_LARGE',
-            message: 'Request line or headers are too large',
-          }
-        : { statusCode: 400, code: 'MALFORMED_BODY', message: 'Malformed HTTP request' };
+        ? Errors.headersTooLarge()
+        : Errors.malformedHttpRequest()
+    ).toBody();
     const text = JSON.stringify(body);
     socket.end(
       `HTTP/1.1 ${body.statusCode} ${body.statusCode === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +

@@ -33,6 +33,35 @@ export const ERROR_STATUS = {
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
+/** What a 500 says: nothing internal leaves. */
+export const INTERNAL_ERROR_MESSAGE = 'Internal server error';
+
+/**
+ * Codes of errors the app raises on purpose but never answers with: they are reported (logs,
+ * Sentry) or stop a start or a command. A request that meets one answers 500 INTERNAL_ERROR.
+ */
+export const REPORTED_CODES = [
+  /** Twilio reported one of our messages failed or undelivered. */
+  'SMS_DELIVERY_FAILED',
+  /** Twilio holds two messages for one of ours: the customer got the text twice. */
+  'SMS_SENT_TWICE',
+  /** Disconnect could not put the number's (or its service's) inbound URL back. */
+  'INBOUND_URL_NOT_RESTORED',
+  /** A channel's health turned bad (credentials, number, inbound URL). */
+  'CHANNEL_UNHEALTHY',
+  /** A stored credential does not decrypt with any configured key. */
+  'CREDENTIALS_UNREADABLE',
+  /** The environment's configuration is invalid: the app does not start. */
+  'CONFIG_INVALID',
+] as const;
+export type ReportedCode = (typeof REPORTED_CODES)[number];
+
+/** Every code a DomainError may carry. */
+export type DomainErrorCode = ErrorCode | ReportedCode;
+
+export const isApiErrorCode = (code: DomainErrorCode): code is ErrorCode =>
+  Object.hasOwn(ERROR_STATUS, code);
+
 export interface FieldError {
   field: string;
   message: string;

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ERROR_STATUS } from './error-codes';
+import { TWILIO_FAILURE_MESSAGES } from './errors';
 
 class FieldErrorDto {
   @ApiProperty({ example: 'accountSid' }) field: string;
@@ -18,6 +19,6 @@ export class ErrorResponse {
   statusCode: number;
   @ApiProperty({ example: 'TWILIO_CREDENTIALS_REJECTED', enum: Object.keys(ERROR_STATUS) })
   code: string;
-  @ApiProperty({ example: 'Twilio rejected the credentials' }) message: string;
+  @ApiProperty({ example: TWILIO_FAILURE_MESSAGES.credentialsRejected }) message: string;
   @ApiPropertyOptional({ type: [FieldErrorDto] }) details?: FieldErrorDto[];
 }

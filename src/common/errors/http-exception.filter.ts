@@ -4,6 +4,7 @@ import * as Sentry from '@sentry/nestjs';
 import type { Response } from 'express';
 import { DomainError, RateLimitedError } from './domain-error';
 import { ErrorBody, ErrorCode } from './error-codes';
+import { Errors } from './errors';
 
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
   400: 'MALFORMED_BODY',
@@ -31,24 +32,17 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 /** Maps anything thrown into the contract's error shape; internal details never leave. */
 export function toErrorBody(exception: unknown): ErrorBody {
   if (exception instanceof DomainError) return exception.toBody();
-  if (exception instanceof ThrottlerException) {
-    return { statusCode: 429, code: 'RATE_LIMITED', message: 'Too many requests, slow down' };
-  }
+  if (exception instanceof ThrottlerException) return Errors.tooManyRequests().toBody();
   if (exception instanceof HttpException) {
     const statusCode = exception.getStatus();
+    if (statusCode === 404) return Errors.routeNotFound().toBody();
     const code =
       CODE_BY_STATUS[statusCode] ?? (statusCode >= 500 ? 'INTERNAL_ERROR' : 'MALFORMED_BODY');
-    const message = statusCode === 404 ? 'Route not found' : exception.message;
-    return { statusCode, code, message };
+    // Nest's own HTTP errors (none of ours: ours are DomainErrors), answered with their words.
+    return { statusCode, code, message: exception.message };
   }
-  if (isDatabaseUnavailable(exception)) {
-    return {
-      statusCode: 503,
-      code: 'SERVICE_UNAVAILABLE',
-      message: 'Service temporarily unavailable, try again',
-    };
-  }
-  return { statusCode: 500, code: 'INTERNAL_ERROR', message: 'Internal server error' };
+  if (isDatabaseUnavailable(exception)) return Errors.serviceUnavailable().toBody();
+  return Errors.internal().toBody();
 }
 
 @Catch()

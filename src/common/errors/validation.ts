@@ -1,5 +1,5 @@
 import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
-import { DomainError } from './domain-error';
+import { Errors } from './errors';
 import { FieldError } from './error-codes';
 
 /** Type checks first: for `{"name": 42}`, "must be a string" is the message that helps. */
@@ -45,8 +45,7 @@ class ApiValidationPipe extends ValidationPipe {
     // is stored, so a customer's message is never refused for a stray NUL.
     if (metadata.metatype && metadata.metatype !== Object && metadata.type !== 'custom') {
       const fields = nulFields(value);
-      if (fields.length)
-        throw new DomainError('VALIDATION_FAILED', 'Request validation failed', fields);
+      if (fields.length) throw Errors.validationFailed(fields);
     }
     return super.transform(value, metadata);
   }
@@ -59,7 +58,6 @@ export function createValidationPipe(): ValidationPipe {
     forbidNonWhitelisted: true,
     // A constraint message names the field already; one message per field is enough to fix it.
     stopAtFirstError: false,
-    exceptionFactory: (errors) =>
-      new DomainError('VALIDATION_FAILED', 'Request validation failed', toFieldErrors(errors)),
+    exceptionFactory: (errors) => Errors.validationFailed(toFieldErrors(errors)),
   });
 }

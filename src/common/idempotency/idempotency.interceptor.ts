@@ -15,13 +15,13 @@ import {
   Logger,
   NestInterceptor,
 } from '@nestjs/common';
+import { Errors } from '../errors/errors';
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
 import type { Response } from 'express';
 import { createHash } from 'node:crypto';
 import { catchError, concatMap, from, Observable, of } from 'rxjs';
 import type { AuthenticatedRequest } from '../auth/auth.decorators';
-import { DomainError } from '../errors/domain-error';
 import { ErrorBody } from '../errors/error-codes';
 import { toErrorBody } from '../errors/http-exception.filter';
 import { IdempotencyKeyStore } from './idempotency-key.store';
@@ -72,30 +72,21 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const key = request.headers[IDEMPOTENCY_KEY_HEADER];
     if (key === undefined || !request.organization) return next.handle();
     if (typeof key !== 'string' || !IDEMPOTENCY_KEY_PATTERN.test(key))
-      throw new DomainError('VALIDATION_FAILED', 'Request validation failed', [
-        {
-          field: 'Idempotency-Key',
-          message: 'Idempotency-Key must be 1 to 255 visible ASCII characters, e.g. a UUID',
-        },
-      ]);
+      throw Errors.invalidField(
+        'Idempotency-Key',
+        'Idempotency-Key must be 1 to 255 visible ASCII characters, e.g. a UUID',
+      );
     const organizationId = request.organization.id;
     const hash = requestHash(request);
     const lookup = await this.store.claim(organizationId, key, hash);
     if (lookup.outcome !== 'claimed') {
       if (lookup.requestHash !== null && lookup.requestHash !== hash)
-        throw new DomainError(
-          'IDEMPOTENCY_KEY_REUSED',
-          'This Idempotency-Key was used with another request; use a new key for a new request',
-        );
-      if (lookup.outcome === 'in-progress')
-        throw new DomainError(
-          'IDEMPOTENCY_KEY_IN_PROGRESS',
-          'A request with this Idempotency-Key is still running; retry when it has finished',
-        );
+        throw Errors.idempotencyKeyReused();
+      if (lookup.outcome === 'in-progress') throw Errors.idempotencyKeyInProgress();
       context.switchToHttp().getResponse<Response>().setHeader(REPLAYED_HEADER, 'true');
       if (lookup.status >= 400) {
         const error = lookup.body as ErrorBody;
-        throw new DomainError(error.code, error.message, error.details);
+        throw Errors.replayed(error);
       }
       return of(lookup.body);
     }

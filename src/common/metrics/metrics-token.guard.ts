@@ -1,8 +1,8 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Errors } from '../errors/errors';
 import type { Request } from 'express';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
-import { DomainError } from '../errors/domain-error';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
@@ -24,9 +24,6 @@ export class MetricsTokenGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<Request>();
     const presented = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
     if (presented && timingSafeEqual(digest(presented), this.expected)) return true;
-    throw new DomainError(
-      'UNAUTHORIZED',
-      'A valid metrics token is required (Authorization: Bearer <METRICS_TOKEN>)',
-    );
+    throw Errors.metricsTokenRequired();
   }
 }

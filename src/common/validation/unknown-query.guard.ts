@@ -1,8 +1,8 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Errors } from '../errors/errors';
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import type { AuthenticatedRequest } from '../auth/auth.decorators';
-import { DomainError } from '../errors/domain-error';
 
 /**
  * Unknown query parameters are refused on every dashboard route, as unknown body fields are: a
@@ -27,9 +27,7 @@ export class UnknownQueryGuard implements CanActivate {
       key.startsWith(`${RouteParamtypes.QUERY}:`),
     );
     if (hasQueryDto) return true;
-    throw new DomainError(
-      'VALIDATION_FAILED',
-      'Request validation failed',
+    throw Errors.validationFailed(
       names.map((name) => ({ field: name, message: `property ${name} should not exist` })),
     );
   }

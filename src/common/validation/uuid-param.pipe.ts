@@ -1,5 +1,5 @@
 import { ParseUUIDPipe } from '@nestjs/common';
-import { DomainError } from '../errors/domain-error';
+import { Errors } from '../errors/errors';
 
 /**
  * A path id that is not a UUID answers 400 VALIDATION_FAILED naming the parameter, like a body
@@ -7,8 +7,5 @@ import { DomainError } from '../errors/domain-error';
  */
 export const UuidParam = (name: string): ParseUUIDPipe =>
   new ParseUUIDPipe({
-    exceptionFactory: () =>
-      new DomainError('VALIDATION_FAILED', 'Request validation failed', [
-        { field: name, message: `${name} must be a UUID` },
-      ]),
+    exceptionFactory: () => Errors.invalidField(name, `${name} must be a UUID`),
   });

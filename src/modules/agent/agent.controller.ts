@@ -1,9 +1,8 @@
-import { Body, Controller, HttpCode, Param, Post, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentOrganization } from '../../common/auth/auth.decorators';
 import { ApiDashboardErrors, JSON_BODY_ERRORS } from '../../common/errors/api-errors.decorator';
 import { Organization } from '../organizations';
-import { AgentErrorInterceptor } from './agent-error.interceptor';
 import { AgentService } from './agent.service';
 import { ChatbotsService } from './chatbots.service';
 import { AgentReplyDto, AgentReplyResponse } from './dto/agent-reply.dto';
@@ -12,7 +11,6 @@ import { UuidParam } from '../../common/validation/uuid-param.pipe';
 @ApiTags('agent')
 @ApiBearerAuth()
 @Controller('chatbots/:chatbotId/agent')
-@UseInterceptors(AgentErrorInterceptor)
 export class AgentController {
   constructor(
     private readonly chatbots: ChatbotsService,

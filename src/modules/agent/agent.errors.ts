@@ -1,12 +1,15 @@
 import { DomainError } from '../../common/errors/domain-error';
+import { AGENT_UNAVAILABLE_MESSAGE } from '../../common/errors/errors';
 
 /**
  * The agent could not produce an answer (model API down, timed out, rejected the request, or
  * answered nothing usable). `transient` tells callers whether trying again later may work:
  * timeouts, network errors, 408/409/429 and 5xx are transient; other 4xx (bad key, bad request)
- * are not. The message never carries the provider's response body or credentials.
+ * are not. An HTTP route that meets one answers 502 AGENT_UNAVAILABLE with the contract's message;
+ * `message` (for logs and Sentry) says what failed, never with the provider's response body or
+ * credentials.
  */
-export class AgentError extends Error {
+export class AgentError extends DomainError {
   readonly transient: boolean;
   readonly provider: string;
   /** HTTP status from the model API, when it answered with one. */
@@ -30,22 +33,14 @@ export class AgentError extends Error {
       postponeSeconds?: number;
     },
   ) {
-    super(message, { cause: options.cause });
-    this.name = 'AgentError';
+    super('AGENT_UNAVAILABLE', message, undefined, {
+      cause: options.cause,
+      publicMessage: AGENT_UNAVAILABLE_MESSAGE,
+    });
     this.transient = options.transient;
     this.provider = options.provider;
     this.status = options.status;
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.postponeSeconds = options.postponeSeconds;
   }
-}
-
-/** The one place an AgentError becomes an API error (502 AGENT_UNAVAILABLE). */
-export function agentUnavailable(error: AgentError): DomainError {
-  return new DomainError(
-    'AGENT_UNAVAILABLE',
-    "The chatbot's AI agent couldn't answer right now, try again",
-    undefined,
-    { cause: error },
-  );
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { Errors } from '../../common/errors/errors';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
-import { notFound } from '../../common/errors/domain-error';
 import { Chatbot } from './chatbot.entity';
 import { applyKeyset, Page, PageQuery, toPage } from '../../common/pagination/page';
 import { ChatbotResponse, CreateChatbotDto, UpdateChatbotDto } from './dto/chatbot.dto';
@@ -43,7 +43,7 @@ export class ChatbotsService {
       where: { id: chatbotId, organizationId },
       ...(lock ? { lock: { mode: lock } } : {}),
     });
-    if (!chatbot) throw notFound('Chatbot');
+    if (!chatbot) throw Errors.notFound('Chatbot');
     return chatbot;
   }
 

@@ -5,12 +5,11 @@
  * the first webhook it signs, or the first REST call the old one fails). Cancelling forgets it.
  */
 import { Injectable, Logger } from '@nestjs/common';
-import { DomainError, notFound } from '../../common/errors/domain-error';
+import { Errors } from '../../common/errors/errors';
 import { ChatbotsService } from '../agent';
 import { Secret } from '../crypto';
-import { TwilioApiError, TwilioRestAdapter } from '../twilio-sms';
+import { TwilioRestAdapter } from '../twilio-sms';
 import { ChannelHealthService } from './channel-health.service';
-import { probeFailure } from './connect-sms-channel.use-case';
 import { SmsChannel } from './sms-channel.entity';
 import { SmsChannelTokens } from './sms-channel-tokens';
 import { SmsChannelStore } from './sms-channel.store';
@@ -33,13 +32,8 @@ export class AuthTokenRotationUseCase {
     // The token we already use: nothing to rotate (it would wait beside itself forever).
     if (this.tokens.current(channel).authToken.reveal() === authToken) return channel;
     const token = new Secret(authToken);
-    try {
-      await this.twilio.fetchAccount({ accountSid: channel.accountSid, authToken: token });
-    } catch (error) {
-      if (error instanceof TwilioApiError) throw probeFailure(error);
-      throw error;
-    }
-    if (!(await this.tokens.storePending(channel, token))) throw notFound('SMS channel');
+    await this.twilio.fetchAccount({ accountSid: channel.accountSid, authToken: token });
+    if (!(await this.tokens.storePending(channel, token))) throw Errors.notFound('SMS channel');
     this.logger.log(
       { channelId: channel.id, chatbotId },
       'new Auth Token stored beside the current one',
@@ -56,7 +50,7 @@ export class AuthTokenRotationUseCase {
   async cancel(organizationId: string, chatbotId: string): Promise<void> {
     const channel = await this.connectedChannel(organizationId, chatbotId);
     if (!(await this.tokens.cancelPending(channel))) {
-      throw new DomainError('NOT_FOUND', 'No new Auth Token is pending for this channel');
+      throw Errors.noPendingAuthToken();
     }
     this.logger.log({ channelId: channel.id, chatbotId }, 'pending Auth Token cancelled');
   }
@@ -64,7 +58,7 @@ export class AuthTokenRotationUseCase {
   private async connectedChannel(organizationId: string, chatbotId: string): Promise<SmsChannel> {
     await this.chatbots.get(organizationId, chatbotId);
     const channel = await this.store.findForChatbot(organizationId, chatbotId);
-    if (!channel) throw notFound('SMS channel');
+    if (!channel) throw Errors.notFound('SMS channel');
     return channel;
   }
 }

@@ -7,6 +7,7 @@
  * log line), never with a token or the customer's own URL (which may embed credentials).
  */
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DomainError } from '../../common/errors/domain-error';
 import { RESOURCE_NOT_FOUND } from '../../common/sms';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { TwilioApiError, TwilioRestAdapter, SmsErrorReporter } from '../twilio-sms';
@@ -35,10 +36,9 @@ export type HealthChannel = TokenChannel &
   >;
 
 /** A bad health, as reported: in words support can act on, no URL, no token. */
-export class ChannelHealthProblem extends Error {
+export class ChannelHealthProblem extends DomainError {
   constructor(readonly problem: string) {
-    super(`SMS channel health turned bad: ${problem}`);
-    this.name = 'ChannelHealthProblem';
+    super('CHANNEL_UNHEALTHY', `SMS channel health turned bad: ${problem}`);
   }
 }
 
@@ -167,7 +167,7 @@ export class ChannelHealthService {
     } catch (error) {
       if (!(error instanceof TwilioApiError)) throw error;
       // An authenticated 404: the number was released or moved to another account.
-      const gone = error.code === RESOURCE_NOT_FOUND;
+      const gone = error.twilioCode === RESOURCE_NOT_FOUND;
       return { number: gone ? 'gone' : 'unknown', inbound: 'unknown', inboundUrl: null };
     }
   }

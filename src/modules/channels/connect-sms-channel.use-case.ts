@@ -7,14 +7,13 @@
  */
 import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DomainError } from '../../common/errors/domain-error';
+import { Errors } from '../../common/errors/errors';
 import { isUniqueViolation } from '../../database/pg-errors';
 import { Transaction, Transactions } from '../../database/transactions';
 import { ChatbotsService } from '../agent';
 import { Secret } from '../crypto';
 import { Organization, planIncludesIntegrations } from '../organizations';
 import {
-  TwilioApiError,
   TwilioCredentials,
   TwilioIncomingNumber,
   TwilioMessagingServicePool,
@@ -37,35 +36,6 @@ const healthInboundOf = (route: ReturnType<typeof inboundRouteOf>): Partial<SmsC
   healthInbound: route.inbound,
   healthInboundUrl: route.inboundUrl,
 });
-
-/** How a failed Twilio call reads to the customer (messages fixed by the contract). */
-export function probeFailure(error: TwilioApiError): DomainError {
-  if (error.isAuthenticationFailure) {
-    return new DomainError(
-      'TWILIO_CREDENTIALS_REJECTED',
-      'Twilio rejected the credentials',
-      undefined,
-      { cause: error },
-    );
-  }
-  if (error.transient) {
-    return new DomainError('TWILIO_UNREACHABLE', "Couldn't reach Twilio right now", undefined, {
-      cause: error,
-    });
-  }
-  return new DomainError(
-    'TWILIO_REQUEST_REJECTED',
-    `Twilio refused the request: ${error.reason}`,
-    undefined,
-    { cause: error },
-  );
-}
-
-const alreadyConnected = (): DomainError =>
-  new DomainError(
-    'NUMBER_ALREADY_CONNECTED',
-    'This number is already connected to another chatbot; disconnect it there first',
-  );
 
 /** What the probe found in Twilio: everything the stored row and the webhook step depend on. */
 interface ProbeResult {
@@ -94,12 +64,8 @@ export class ConnectSmsChannelUseCase {
     dto: ConnectSmsChannelDto,
   ): Promise<SmsChannel> {
     await this.chatbots.get(organization.id, chatbotId);
-    if (!planIncludesIntegrations(organization.plan)) {
-      throw new DomainError(
-        'PLAN_UPGRADE_REQUIRED',
-        `The SMS channel needs the Starter plan or above; this organization is on ${organization.plan}`,
-      );
-    }
+    if (!planIncludesIntegrations(organization.plan))
+      throw Errors.planUpgradeRequired(organization.plan);
     const credentials: TwilioCredentials = {
       accountSid: dto.accountSid,
       authToken: new Secret(dto.authToken),
@@ -122,43 +88,24 @@ export class ConnectSmsChannelUseCase {
 
   /**
    * Credentials work, the account is active, the number is the account's and can text, and the
-   * Messaging Service holding it (the one named, which must hold it) is found.
+   * Messaging Service holding it (the one named, which must hold it) is found. A failed Twilio
+   * call answers as TwilioApiError says (credentials rejected, unreachable, request refused).
    */
   private async probe(
     credentials: TwilioCredentials,
     phoneNumber: string,
     messagingServiceSid: string | undefined,
   ): Promise<ProbeResult> {
-    try {
-      const account = await this.twilio.fetchAccount(credentials);
-      if (account.status !== 'active') {
-        throw new DomainError(
-          'TWILIO_ACCOUNT_NOT_ACTIVE',
-          `This Twilio account is ${account.status}; reactivate it in the Twilio Console first`,
-        );
-      }
-      const number = await this.twilio.findIncomingNumber(credentials, phoneNumber);
-      // Twilio's PhoneNumber filter also matches partial numbers; only an exact match counts.
-      if (!number || number.phoneNumber !== phoneNumber) {
-        throw new DomainError(
-          'TWILIO_NUMBER_NOT_OWNED',
-          "The phone number you entered doesn't belong to this Twilio account",
-        );
-      }
-      if (!number.smsCapable) {
-        throw new DomainError(
-          'TWILIO_NUMBER_NOT_SMS_CAPABLE',
-          'This Twilio number cannot send or receive SMS',
-        );
-      }
-      const pool = messagingServiceSid
-        ? await this.namedService(credentials, messagingServiceSid, number)
-        : await this.twilio.findMessagingServiceOf(credentials, number.sid);
-      return { number, accountType: account.type, pool };
-    } catch (error) {
-      if (error instanceof TwilioApiError) throw probeFailure(error);
-      throw error;
-    }
+    const account = await this.twilio.fetchAccount(credentials);
+    if (account.status !== 'active') throw Errors.twilioAccountNotActive(account.status);
+    const number = await this.twilio.findIncomingNumber(credentials, phoneNumber);
+    // Twilio's PhoneNumber filter also matches partial numbers; only an exact match counts.
+    if (!number || number.phoneNumber !== phoneNumber) throw Errors.twilioNumberNotOwned();
+    if (!number.smsCapable) throw Errors.twilioNumberNotSmsCapable();
+    const pool = messagingServiceSid
+      ? await this.namedService(credentials, messagingServiceSid, number)
+      : await this.twilio.findMessagingServiceOf(credentials, number.sid);
+    return { number, accountType: account.type, pool };
   }
 
   private async namedService(
@@ -167,18 +114,9 @@ export class ConnectSmsChannelUseCase {
     number: TwilioIncomingNumber,
   ): Promise<TwilioMessagingServicePool> {
     const pool = await this.twilio.fetchMessagingService(credentials, messagingServiceSid);
-    if (!pool) {
-      throw new DomainError(
-        'TWILIO_MESSAGING_SERVICE_NOT_FOUND',
-        "The Messaging Service you entered doesn't belong to this Twilio account",
-      );
-    }
-    if (!pool.phoneNumberSids.includes(number.sid)) {
-      throw new DomainError(
-        'TWILIO_NUMBER_NOT_IN_MESSAGING_SERVICE',
-        "The phone number isn't in that Messaging Service",
-      );
-    }
+    if (!pool) throw Errors.twilioMessagingServiceNotFound();
+    if (!pool.phoneNumberSids.includes(number.sid))
+      throw Errors.twilioNumberNotInMessagingService();
     return pool;
   }
 
@@ -196,7 +134,7 @@ export class ConnectSmsChannelUseCase {
       const channel = await this.transactions.run(async (tx) => {
         const existing = await this.channels.lockForChatbot(tx, chatbotId);
         const holder = await this.channels.findByNumber(tx, dto.phoneNumber);
-        if (holder && holder.chatbotId !== chatbotId) throw alreadyConnected();
+        if (holder && holder.chatbotId !== chatbotId) throw Errors.numberAlreadyConnected();
         const id = existing?.id ?? randomUUID();
         const sameNumber =
           existing?.phoneNumber === dto.phoneNumber && existing.accountSid === dto.accountSid;
@@ -243,11 +181,7 @@ export class ConnectSmsChannelUseCase {
         // Last step before commit, after every check the database can make: if Twilio refuses,
         // the transaction rolls back and nothing is stored.
         if (willSet) {
-          const url = await this.pointAtUs(credentials, number, pool, inbound).catch(
-            (error: TwilioApiError) => {
-              throw probeFailure(error);
-            },
-          );
+          const url = await this.pointAtUs(credentials, number, pool, inbound);
           pointedAtUs = true;
           await this.channels.recordInboundRoute(tx, id, {
             pointsToUs: url === webhookUrl,
@@ -264,7 +198,7 @@ export class ConnectSmsChannelUseCase {
     } catch (error) {
       // The commit failed after Twilio was changed: put the customer's setting back.
       if (pointedAtUs) await this.restore(credentials, number, pool, inbound);
-      if (isUniqueViolation(error)) throw alreadyConnected();
+      if (isUniqueViolation(error)) throw Errors.numberAlreadyConnected();
       throw error;
     }
   }

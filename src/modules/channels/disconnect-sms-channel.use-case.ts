@@ -8,7 +8,8 @@
  * disconnect.
  */
 import { Injectable } from '@nestjs/common';
-import { notFound } from '../../common/errors/domain-error';
+import { DomainError } from '../../common/errors/domain-error';
+import { Errors } from '../../common/errors/errors';
 import { ChatbotsService } from '../agent';
 import { TwilioCredentials, TwilioRestAdapter, SmsErrorReporter } from '../twilio-sms';
 import { InboundWebhookOn, SmsChannel } from './sms-channel.entity';
@@ -17,13 +18,13 @@ import { SmsChannelStore } from './sms-channel.store';
 import { SmsWebhookUrls } from './sms-webhook-urls';
 
 /** Why the number (or its service) may still point at us after a disconnect (support reads it in Sentry). */
-export class SmsUrlNotClearedError extends Error {
+export class SmsUrlNotClearedError extends DomainError {
   constructor(cause: unknown, on: InboundWebhookOn = 'number') {
     const what = on === 'service' ? "Messaging Service's inbound URL" : "number's SmsUrl";
     super(
+      'INBOUND_URL_NOT_RESTORED',
       `Could not clear the ${what} in Twilio after disconnect: ${cause instanceof Error ? cause.message : String(cause)}`,
     );
-    this.name = 'SmsUrlNotClearedError';
   }
 }
 
@@ -41,7 +42,7 @@ export class DisconnectSmsChannelUseCase {
   async execute(organizationId: string, chatbotId: string): Promise<void> {
     await this.chatbots.get(organizationId, chatbotId);
     const channel = await this.store.findForChatbot(organizationId, chatbotId);
-    if (!channel) throw notFound('SMS channel');
+    if (!channel) throw Errors.notFound('SMS channel');
     let credentials: TwilioCredentials | null = null;
     let failure: unknown = null;
     if (channel.webhookConfiguredByUs) {

@@ -3,8 +3,8 @@
  * Messaging Service's InboundRequestUrl when the service does not defer to its numbers. Connect,
  * the health check and the repair all judge and set the inbound URL through these functions.
  */
-import { DomainError } from '../../common/errors/domain-error';
 import type { TwilioIncomingNumber, TwilioMessagingServicePool } from '../twilio-sms';
+import { Errors } from '../../common/errors/errors';
 import type { ConfigureWebhook } from './dto/sms-channel.dto';
 import type { InboundHealth, InboundWebhookOn } from './sms-channel.entity';
 
@@ -50,12 +50,7 @@ export function assertMayConfigure(
   if (!inbound.url || inbound.url === webhookUrl) return;
   const others = pool.phoneNumberSids.filter((sid) => sid !== number.sid).length;
   if (others === 0) return;
-  throw new DomainError(
-    'MESSAGING_SERVICE_IN_USE',
-    `The Messaging Service "${pool.service.friendlyName}" sends the inbound messages of ${others} other number${others === 1 ? '' : 's'} to ${inbound.url}; ` +
-      `set "Incoming Messages" to "Defer to sender's webhook" in its Integration settings in the Twilio Console (each number then uses its own "A message comes in" URL, and we set only this one's), ` +
-      `or connect with configureWebhook: "service" to point the whole service at us`,
-  );
+  throw Errors.messagingServiceInUse(pool.service.friendlyName, others, inbound.url);
 }
 
 /** Where the inbound URL Twilio uses points: at our webhook, elsewhere, or nowhere. */

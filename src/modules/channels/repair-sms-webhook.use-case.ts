@@ -7,12 +7,11 @@
  * cannot be repaired here (409 TWILIO_NUMBER_GONE: connect the number again, or another one).
  */
 import { Injectable, Logger } from '@nestjs/common';
-import { DomainError, notFound } from '../../common/errors/domain-error';
+import { Errors } from '../../common/errors/errors';
 import { RESOURCE_NOT_FOUND } from '../../common/sms';
 import { ChatbotsService } from '../agent';
 import { TwilioApiError, TwilioRestAdapter } from '../twilio-sms';
 import { ChannelHealthService } from './channel-health.service';
-import { probeFailure } from './connect-sms-channel.use-case';
 import { assertMayConfigure, inboundWebhookOf } from './inbound-route';
 import { SmsChannel } from './sms-channel.entity';
 import { SmsChannelTokens } from './sms-channel-tokens';
@@ -35,29 +34,24 @@ export class RepairSmsWebhookUseCase {
   async execute(organizationId: string, chatbotId: string): Promise<SmsChannel> {
     await this.chatbots.get(organizationId, chatbotId);
     const channel = await this.store.findForChatbot(organizationId, chatbotId);
-    if (!channel) throw notFound('SMS channel');
+    if (!channel) throw Errors.notFound('SMS channel');
     let on: 'number' | 'service';
     try {
       on = await this.pointInboundAtUs(channel);
     } catch (error) {
       if (!(error instanceof TwilioApiError)) throw error;
-      if (error.code === RESOURCE_NOT_FOUND) {
+      if (error.twilioCode === RESOURCE_NOT_FOUND) {
         await this.health.noteNumberGone(channel);
-        throw new DomainError(
-          'TWILIO_NUMBER_GONE',
-          `${channel.phoneNumber} is no longer on this Twilio account; connect it again (or another number)`,
-          undefined,
-          { cause: error },
-        );
+        throw Errors.twilioNumberGone(channel.phoneNumber, error);
       }
       if (error.isAuthenticationFailure) await this.health.noteCredentialsRejected(channel);
-      throw probeFailure(error);
+      throw error;
     }
     // Ours now, so disconnect clears it again.
     await this.store.markInboundSetByUs(channel.id, on);
     this.logger.log({ channelId: channel.id, chatbotId }, "number's webhook pointed at us again");
     const current = await this.store.findForChatbot(organizationId, chatbotId);
-    if (!current) throw notFound('SMS channel');
+    if (!current) throw Errors.notFound('SMS channel');
     await this.health.check(current);
     return (await this.store.findForChatbot(organizationId, chatbotId)) ?? current;
   }

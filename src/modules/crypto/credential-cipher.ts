@@ -5,6 +5,7 @@
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import { DomainError } from '../../common/errors/domain-error';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { Secret } from './secret';
 
@@ -15,10 +16,10 @@ const VERSION = CIPHERTEXT_VERSION;
 /** GCM's full 128-bit tag; a shorter one would let a forger try far fewer guesses. */
 const AUTH_TAG_BYTES = 16;
 
-export class DecryptionError extends Error {
+/** A stored credential that no configured key decrypts (a missing old key, a tampered value). */
+export class DecryptionError extends DomainError {
   constructor(reason: string) {
-    super(`Could not decrypt stored credential: ${reason}`);
-    this.name = 'DecryptionError';
+    super('CREDENTIALS_UNREADABLE', `Could not decrypt stored credential: ${reason}`);
   }
 }
 

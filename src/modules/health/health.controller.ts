@@ -1,10 +1,10 @@
 import { Controller, Get } from '@nestjs/common';
+import { Errors } from '../../common/errors/errors';
 import { ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { SkipThrottle } from '@nestjs/throttler';
 import { Public } from '../../common/auth/auth.decorators';
 import { ApiErrors } from '../../common/errors/api-errors.decorator';
-import { DomainError } from '../../common/errors/domain-error';
 import { ReadinessService } from './readiness.service';
 import { HealthStatus } from './dto/health-status.dto';
 
@@ -31,7 +31,7 @@ export class HealthController {
     try {
       await this.health.check([() => this.database.pingCheck('database', { timeout: 2_000 })]);
     } catch {
-      throw new DomainError('SERVICE_UNAVAILABLE', 'Database is unavailable');
+      throw Errors.databaseUnavailable();
     }
     return { status: 'ok' };
   }
@@ -60,7 +60,7 @@ export class HealthController {
   async ready(): Promise<{ status: 'ok' }> {
     const problems = await this.readiness.problems();
     if (problems.length) {
-      throw new DomainError('SERVICE_UNAVAILABLE', `Not ready: ${problems.join('; ')}`);
+      throw Errors.notReady(problems);
     }
     return { status: 'ok' };
   }

@@ -3,7 +3,7 @@
  * the API key resolved to; another organization's conversation reads as missing (404).
  */
 import { Injectable } from '@nestjs/common';
-import { notFound } from '../../common/errors/domain-error';
+import { Errors } from '../../common/errors/errors';
 import { PageQuery } from '../../common/pagination/page';
 import { ChatbotsService } from '../agent';
 import { Conversation, ConversationStatus } from './conversation.entity';
@@ -64,13 +64,13 @@ export class InboxService {
     status: Extract<ConversationStatus, 'bot' | 'human'>,
   ): Promise<ConversationResponse> {
     if (!(await this.conversations.setStatus(organizationId, conversationId, status)))
-      throw notFound('Conversation');
+      throw Errors.notFound('Conversation');
     return ConversationResponse.of(await this.find(organizationId, conversationId));
   }
 
   private async find(organizationId: string, conversationId: string): Promise<Conversation> {
     const conversation = await this.conversations.find(organizationId, conversationId);
-    if (!conversation) throw notFound('Conversation');
+    if (!conversation) throw Errors.notFound('Conversation');
     return conversation;
   }
 }

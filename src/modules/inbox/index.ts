@@ -3,8 +3,10 @@ export { Conversation } from './conversation.entity';
 export { InboxModule } from './inbox.module';
 export { Message } from './message.entity';
 export {
+  type BotReply,
   type InboundForReply,
   type InboundSms,
+  type InboundStored,
   MessageStore,
   type OutboundForDelivery,
 } from './message.store';

@@ -5,7 +5,8 @@
  * from the channel's number and records Twilio's verdict on the message.
  */
 import { Injectable } from '@nestjs/common';
-import { DomainError, notFound } from '../../common/errors/domain-error';
+import { DomainError } from '../../common/errors/domain-error';
+import { Errors } from '../../common/errors/errors';
 import { countSegments, isReplyableSender, messagePreview } from '../../common/sms';
 import { Transactions } from '../../database/transactions';
 import { JobQueue } from '../../queue/job-queue';
@@ -27,24 +28,10 @@ export function agentReplyRefusal(
   channel: Pick<SmsChannel, 'phoneNumber'> | null,
   optedOut: boolean,
 ): DomainError | null {
-  if (!channel) {
-    return new DomainError(
-      'CHANNEL_NOT_CONNECTED',
-      "This conversation's SMS number is no longer connected; reconnect the SMS channel to reply",
-    );
-  }
-  if (!isReplyableSender(conversation.customerNumber, channel.phoneNumber)) {
-    return new DomainError(
-      'CONTACT_NOT_REPLYABLE',
-      "This sender can't be texted back: it is a short code, an alphanumeric sender ID or this channel's own number",
-    );
-  }
-  if (optedOut) {
-    return new DomainError(
-      'CONTACT_OPTED_OUT',
-      'This customer opted out of SMS from this number (replied STOP); they can be texted again after they send START',
-    );
-  }
+  if (!channel) return Errors.channelNotConnected();
+  if (!isReplyableSender(conversation.customerNumber, channel.phoneNumber))
+    return Errors.contactNotReplyable();
+  if (optedOut) return Errors.contactOptedOut();
   return null;
 }
 
@@ -73,7 +60,7 @@ export class SendAgentReplyUseCase {
         organizationId,
         conversationId,
       );
-      if (!conversation) throw notFound('Conversation');
+      if (!conversation) throw Errors.notFound('Conversation');
       // Share-locked: a concurrent disconnect waits for this commit, so a reply is never queued
       // for a channel already gone; one disconnected after the commit is the delivery worker's to
       // fail. Read after the conversation's lock, the opt-out check sees an inbound STOP on the

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { Errors } from '../../common/errors/errors';
 import { InjectRepository } from '@nestjs/typeorm';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { IsNull, Repository } from 'typeorm';
-import { DomainError, notFound } from '../../common/errors/domain-error';
 import { ApiKey } from './api-key.entity';
 import { Organization, Plan, PLANS } from './organization.entity';
 
@@ -30,15 +30,8 @@ export class ApiKeysService {
     name: string,
     plan: string,
   ): Promise<{ organizationId: string; apiKey: string }> {
-    if (!name.trim())
-      throw new DomainError('VALIDATION_FAILED', 'name is required', [
-        { field: 'name', message: 'name must not be empty' },
-      ]);
-    if (!PLANS.includes(plan as Plan)) {
-      throw new DomainError('VALIDATION_FAILED', `plan must be one of ${PLANS.join(', ')}`, [
-        { field: 'plan', message: `plan must be one of ${PLANS.join(', ')}` },
-      ]);
-    }
+    if (!name.trim()) throw Errors.organizationNameRequired();
+    if (!PLANS.includes(plan as Plan)) throw Errors.organizationPlanInvalid(PLANS);
     return this.organizations.manager.transaction(async (manager) => {
       const organization = await manager.save(
         Organization,
@@ -51,7 +44,7 @@ export class ApiKeysService {
 
   async createKey(organizationId: string): Promise<IssuedKey> {
     const organization = await this.organizations.findOneBy({ id: organizationId });
-    if (!organization) throw notFound('Organization');
+    if (!organization) throw Errors.notFound('Organization');
     return this.issue(organization.id, this.keys);
   }
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { Errors } from '../../../common/errors/errors';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { notFound } from '../../../common/errors/domain-error';
 import { ChatbotsService } from '../chatbots.service';
 import { applyKeyset, Page, PageQuery, toPage } from '../../../common/pagination/page';
 import {
@@ -84,6 +84,6 @@ export class KnowledgeService {
   async remove(organizationId: string, chatbotId: string, documentId: string): Promise<void> {
     await this.chatbots.get(organizationId, chatbotId);
     const result = await this.documents.delete({ id: documentId, organizationId, chatbotId });
-    if (!result.affected) throw notFound('Knowledge document');
+    if (!result.affected) throw Errors.notFound('Knowledge document');
   }
 }

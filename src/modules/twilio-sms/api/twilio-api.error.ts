@@ -1,32 +1,58 @@
-import { classifyTwilioSendError, describeTwilioErrorCode } from '../../../common/sms';
+import { DomainError } from '../../../common/errors/domain-error';
+import { TWILIO_FAILURE_MESSAGES } from '../../../common/errors/errors';
+import {
+  AUTHENTICATION_FAILED,
+  classifyTwilioSendError,
+  describeTwilioErrorCode,
+} from '../../../common/sms';
 
 /**
- * A failed Twilio REST call in our own terms: Twilio's `code`, `status`, `more_info`, and whether
- * trying again can help. `ambiguous` marks failures where Twilio may have acted anyway (the
- * request was sent but no answer came back), which a sender must check before resending.
+ * A failed Twilio REST call in our own terms: Twilio's error code (`twilioCode`), `status`,
+ * `more_info`, and whether trying again can help. `ambiguous` marks failures where Twilio may have
+ * acted anyway (the request was sent but no answer came back), which a sender must check before
+ * resending. Its own code says how a dashboard call that made it answers: rejected credentials
+ * (422), Twilio unreachable (503), or the request refused (422, with Twilio's reason). `message`
+ * is Twilio's own words, for logs and Sentry.
  */
-export class TwilioApiError extends Error {
+export class TwilioApiError extends DomainError {
   constructor(
     message: string,
     readonly status: number | null,
-    readonly code: number | null,
+    readonly twilioCode: number | null,
     readonly moreInfo: string | null,
     readonly transient: boolean,
     readonly ambiguous: boolean,
     readonly retryAfterSeconds: number | null = null,
   ) {
-    super(message);
-    this.name = 'TwilioApiError';
-  }
-
-  get isAuthenticationFailure(): boolean {
-    return this.status === 401 || this.code === 20003;
+    const rejected = status === 401 || twilioCode === AUTHENTICATION_FAILED;
+    const reason =
+      status === null
+        ? `Could not reach Twilio (${message})`
+        : describeTwilioErrorCode(twilioCode, message);
+    super(
+      rejected
+        ? 'TWILIO_CREDENTIALS_REJECTED'
+        : transient
+          ? 'TWILIO_UNREACHABLE'
+          : 'TWILIO_REQUEST_REJECTED',
+      message,
+      undefined,
+      {
+        publicMessage: rejected
+          ? TWILIO_FAILURE_MESSAGES.credentialsRejected
+          : transient
+            ? TWILIO_FAILURE_MESSAGES.unreachable
+            : TWILIO_FAILURE_MESSAGES.requestRejected(reason),
+      },
+    );
+    this.reason = reason;
   }
 
   /** A reason a person can read in the inbox. */
-  get reason(): string {
-    if (this.status === null) return `Could not reach Twilio (${this.message})`;
-    return describeTwilioErrorCode(this.code, this.message);
+  readonly reason: string;
+
+  get isAuthenticationFailure(): boolean {
+    return this.code === 'TWILIO_CREDENTIALS_REJECTED';
   }
 }
 

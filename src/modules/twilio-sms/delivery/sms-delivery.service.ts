@@ -12,6 +12,7 @@
  */
 import { Injectable, Logger } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
+import { DomainError } from '../../../common/errors/domain-error';
 import { MetricsService } from '../../../common/metrics/metrics.service';
 import { JobInfo } from '../../../queue/job-queue';
 import {
@@ -28,12 +29,12 @@ import { SmsErrorContext, SmsErrorReporter } from '../sms-error-reporter';
 import { DELIVERY_RANK, FROM_NOT_ON_ACCOUNT, RECIPIENT_OPTED_OUT } from '../../../common/sms';
 
 /** Twilio holds two messages for one row of ours: the customer got the text twice. */
-export class DuplicateSendError extends Error {
+export class DuplicateSendError extends DomainError {
   constructor(keptSid: string, extraSid: string) {
     super(
+      'SMS_SENT_TWICE',
       `Twilio created a second message (${extraSid}) for a reply already sent as ${keptSid}; kept ${keptSid}`,
     );
-    this.name = 'DuplicateSendError';
   }
 }
 
@@ -124,7 +125,7 @@ export class SmsDeliveryService {
         });
         return;
       }
-      if (error.code !== null && FROM_NOT_ON_ACCOUNT.includes(error.code)) {
+      if (error.twilioCode !== null && FROM_NOT_ON_ACCOUNT.includes(error.twilioCode)) {
         await this.health.noteNumberGone({ id: channel.id, chatbotId: message.chatbot_id });
       }
       const lastAttempt = job.retryCount >= job.retryLimit;
@@ -134,10 +135,10 @@ export class SmsDeliveryService {
         : error.reason;
       // Twilio knows the person opted out of this sender (perhaps before we were connected):
       // remember it, so nobody tries again until they send START.
-      if (error.code === RECIPIENT_OPTED_OUT) {
+      if (error.twilioCode === RECIPIENT_OPTED_OUT) {
         await this.optOuts.record(optOutSender(channel), message.customer_number, 'twilio-21610');
       }
-      await this.messages.markFailed(messageId, error.code, reason);
+      await this.messages.markFailed(messageId, error.twilioCode, reason);
       await this.channels.recordError(channel.id, reason);
       this.reporter.capture(error, context);
     }

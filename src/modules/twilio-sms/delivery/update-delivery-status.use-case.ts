@@ -6,6 +6,7 @@
  * our message, so the SID is stored from the callback and the status applies.
  */
 import { Injectable } from '@nestjs/common';
+import { DomainError } from '../../../common/errors/domain-error';
 import { SmsChannelStore, WebhookChannel } from '../../channels';
 import { MessageStore } from '../../inbox';
 import { SmsErrorReporter } from '../sms-error-reporter';
@@ -15,13 +16,13 @@ const FAILED = new Set(['failed', 'undelivered']);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_INT4 = 2_147_483_647;
 
-export class DeliveryFailure extends Error {
+/** Twilio reported one of our messages failed or undelivered (`twilioCode`: its error code). */
+export class DeliveryFailure extends DomainError {
   constructor(
-    readonly code: number | null,
+    readonly twilioCode: number | null,
     reason: string,
   ) {
-    super(reason);
-    this.name = 'DeliveryFailure';
+    super('SMS_DELIVERY_FAILED', reason);
   }
 }
 

@@ -6,7 +6,7 @@
  * is never awaited here.
  */
 import { Injectable, Logger } from '@nestjs/common';
-import { DomainError } from '../../../common/errors/domain-error';
+import { Errors } from '../../../common/errors/errors';
 import { JobQueue, JobTrace } from '../../../queue/job-queue';
 import { QUEUES } from '../../../queue/queue-names';
 import type { WebhookChannel } from '../../channels';
@@ -78,10 +78,7 @@ export class ReceiveInboundSmsUseCase {
       result = await this.messages.storeInbound(this.toStore(message, channel, request.trace));
       if (!result.channelStillAsRead) {
         // Changed twice within one request: Twilio shows a 503 as unavailable and may retry.
-        throw new DomainError(
-          'SERVICE_UNAVAILABLE',
-          'The channel changed while the message was being stored',
-        );
+        throw Errors.channelChangedWhileStoring();
       }
     }
     if (result.replyQueued) this.queue.nudge(QUEUES.smsReply);
@@ -94,12 +91,7 @@ export class ReceiveInboundSmsUseCase {
     // Any sender Twilio signed is stored (a short code, an alphanumeric sender ID, our own
     // number): refusing it would lose the message, Twilio does not send it again.
     if (!MESSAGE_SID.test(messageSid) || !isStorableSender(from)) {
-      throw new DomainError('VALIDATION_FAILED', 'MessageSid and From are required', [
-        {
-          field: MESSAGE_SID.test(messageSid) ? 'From' : 'MessageSid',
-          message: 'missing or malformed',
-        },
-      ]);
+      throw Errors.webhookFieldMissing(MESSAGE_SID.test(messageSid) ? 'From' : 'MessageSid');
     }
     // PostgreSQL text cannot hold U+0000: drop it rather than lose the customer's message.
     const body = (field(params, 'Body') ?? '').replaceAll('\u0000', '').slice(0, MAX_STORED_BODY);

@@ -10,6 +10,14 @@ import { SmsErrorReporter } from '../sms-error-reporter';
 import { SendSmsReplyUseCase } from './send-sms-reply.use-case';
 
 /**
+ * Twilio's and the model's failures are reported where they are handled (the delivery and the
+ * reply job record them on the last try); anything else a job throws is unexpected. By type: an
+ * error only named like one is not one.
+ */
+export const reportedWhereHandled = (error: unknown): boolean =>
+  error instanceof TwilioApiError || error instanceof AgentError;
+
+/**
  * Declares the two durable queues (bot replies, human agents' replies) and runs their jobs in
  * this process: up to AGENT_MAX_CONCURRENCY of each at once (a model call is I/O, so many wait
  * side by side), claimed fairly between organizations. Unexpected errors are reported and
@@ -57,10 +65,7 @@ export class SmsWorkers implements OnApplicationBootstrap {
     try {
       await run();
     } catch (error) {
-      // Twilio's and the model's failures are reported where they are handled (the last retry
-      // records them); anything else is unexpected.
-      const expected = error instanceof TwilioApiError || error instanceof AgentError;
-      if (!expected) this.reporter.capture(error, { messageId });
+      if (!reportedWhereHandled(error)) this.reporter.capture(error, { messageId });
       throw error;
     }
   }

@@ -9,7 +9,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import twilio from 'twilio';
-import { DomainError, RateLimitedError } from '../../../common/errors/domain-error';
+import { Errors } from '../../../common/errors/errors';
 import { MetricsService } from '../../../common/metrics/metrics.service';
 import { E164 } from '../../../common/sms';
 import { APP_CONFIG, AppConfig } from '../../../config/app-config';
@@ -33,9 +33,6 @@ export const ChannelNumberField = (field: 'To' | 'From'): MethodDecorator =>
   SetMetadata(OWN_NUMBER_FIELD, field);
 
 const webhookKind = (field: 'To' | 'From') => (field === 'To' ? 'inbound' : 'status');
-
-const forbidden = () =>
-  new DomainError('TWILIO_SIGNATURE_INVALID', 'Twilio signature missing or invalid');
 
 /** Base64 of an HMAC-SHA1: anything else cannot be Twilio's, and costs no lookup. */
 const SIGNATURE = /^[A-Za-z0-9+/]{27}=$/;
@@ -156,10 +153,7 @@ export class TwilioSignatureGuard implements CanActivate {
         chatbotId: channel.chatbotId,
         channelId: channel.id,
       });
-      throw new DomainError(
-        'SERVICE_UNAVAILABLE',
-        "This number's stored credentials cannot be read right now",
-      );
+      throw Errors.channelCredentialsUnreadable();
     }
     return this.refuse(request, field, verdict.reason, number);
   }
@@ -191,11 +185,7 @@ export class TwilioSignatureGuard implements CanActivate {
   ): never {
     const wait = this.failures.fail(request.ip);
     this.metrics.webhookRefused(webhookKind(field), wait > 0 ? 'rate_limited' : reason);
-    if (wait > 0)
-      throw new RateLimitedError(
-        wait,
-        'Too many failed webhook requests from this address, try again later',
-      );
+    if (wait > 0) throw Errors.tooManyWebhookFailures(wait);
     // Expected noise (scanners, misconfigured numbers): a log line, not a Sentry event.
     this.logger.warn(
       { reason: REFUSALS[reason], number: typeof number === 'string' ? number : undefined },
@@ -207,6 +197,6 @@ export class TwilioSignatureGuard implements CanActivate {
         { address: request.ip, seconds: blockedFor },
         'Twilio webhook failures from one address: its failing requests get 429 for now',
       );
-    throw forbidden();
+    throw Errors.twilioSignatureInvalid();
   }
 }
