@@ -51,12 +51,14 @@ export default tseslint.config(
   },
   ...moduleBoundaries,
   {
-    // The shared SMS core sits below every module: pure helpers, no module imports.
-    files: ['src/common/sms/**/*.ts'],
+    // Below every module (the shared SMS core, guards, errors, configuration, the database and the
+    // job queue): they import no module; a module offers what they need through an abstraction
+    // (e.g. ApiKeyResolver). Composition (app.module, bootstrap, cli, openapi/) may import modules.
+    files: ['src/common/**/*.ts', 'src/config/**/*.ts', 'src/database/**/*.ts', 'src/queue/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ regex: '(^|/)modules/', message: 'src/common/sms is below the modules and imports none of them.' }] },
+        { patterns: [{ regex: '(^|/)modules/', message: 'src/common, src/config, src/database and src/queue sit below the modules and import none of them (README: Module map).' }] },
       ],
     },
   },

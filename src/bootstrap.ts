@@ -19,7 +19,7 @@ import {
   requireJsonBody,
 } from './common/errors/body-error.middleware';
 import { requestLogging } from './common/logging/logger-options';
-import { buildOpenApiDocuments } from './common/openapi/openapi-documents';
+import { buildOpenApiDocuments } from './openapi/openapi-documents';
 import { QuietBootLogger } from './common/logging/quiet-boot-logger';
 import { REQUEST_ID_HEADER, requestIdMiddleware } from './common/logging/request-id';
 import { httpMetricsMiddleware, METRICS_PATH } from './common/metrics/http-metrics.middleware';

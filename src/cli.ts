@@ -8,22 +8,22 @@
  * belongs to one process, so the CLI refuses it rather than print a key no server will know.
  */
 import { Module, type INestApplicationContext } from '@nestjs/common';
-import { Errors } from './common/errors/errors';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Command } from 'commander';
+import { DomainError } from './common/errors/domain-error';
+import { Errors } from './common/errors/errors';
+import { isDatabaseUnavailable } from './common/errors/http-exception.filter';
 import { AppConfig, ConfigError, loadConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source-options';
 import { openDatabase, runMigrations } from './database/database-runtime';
 import { isInMemoryDataDir } from './database/embedded-postgres';
-import { DomainError } from './common/errors/domain-error';
-import { isDatabaseUnavailable } from './common/errors/http-exception.filter';
+import { CredentialRotationService } from './modules/crypto/credential-rotation.service';
 import { CryptoModule } from './modules/crypto/crypto.module';
 import { ApiKeysService } from './modules/organizations/api-keys.service';
 import { PLANS } from './modules/organizations/organization.entity';
 import { OrganizationsModule } from './modules/organizations/organizations.module';
-import { CredentialRotationService } from './modules/crypto/credential-rotation.service';
 
 function cliModule(config: AppConfig, url: string) {
   @Module({

@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { authTokenAad } from '../src/modules/channels/sms-channel-tokens';
 import { CredentialCipher } from '../src/modules/crypto/credential-cipher';
-import { Secret } from '../src/modules/crypto/secret';
+import { Secret } from '../src/common/secret';
 import { TEST_PUBLIC_BASE_URL, authed } from './support/test-app';
 import {
   ConnectedChannel,

@@ -26,7 +26,7 @@ import { initSentry } from '../src/config/sentry';
 import { authTokenAad } from '../src/modules/channels/sms-channel-tokens';
 import { CredentialCipher, keyIdOf } from '../src/modules/crypto/credential-cipher';
 import { CredentialRotationService } from '../src/modules/crypto/credential-rotation.service';
-import { Secret } from '../src/modules/crypto/secret';
+import { Secret } from '../src/common/secret';
 import { FakeOpenAiServer, startFakeOpenAiServer } from './support/fake-openai-server';
 import { eventually, randomMessageSid, randomNumber } from './support/sms-fixtures';
 import { createTestDatabase } from './support/test-database';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { authTokenAad } from '../src/modules/channels/sms-channel-tokens';
 import { CredentialCipher, keyIdOf } from '../src/modules/crypto/credential-cipher';
-import { Secret } from '../src/modules/crypto/secret';
+import { Secret } from '../src/common/secret';
 import { TEST_PUBLIC_BASE_URL, authed, expectError } from './support/test-app';
 import {
   createChatbot,

@@ -12,7 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AppModule } from '../src/app.module';
-import { buildOpenApiDocuments } from '../src/common/openapi/openapi-documents';
+import { buildOpenApiDocuments } from '../src/openapi/openapi-documents';
 import { loadConfig } from '../src/config/app-config';
 
 /** Run from the sources (`npm run openapi` uses ts-node): the repository root is one level up. */

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'pg';
 import { CredentialCipher } from '../../src/modules/crypto/credential-cipher';
-import { Secret } from '../../src/modules/crypto/secret';
+import { Secret } from '../../src/common/secret';
 import { authTokenAad } from '../../src/modules/channels/sms-channel-tokens';
 import { DELIVERY_RANK } from '../../src/common/sms';
 import type { TwilioDouble } from '../../tools/twilio-double';

@@ -3,10 +3,10 @@
  * validated AppConfig through dependency injection.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { DomainError } from '../common/errors/domain-error';
 import { dirname, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Secret } from '../modules/crypto/secret';
+import { DomainError } from '../common/errors/domain-error';
+import { Secret } from '../common/secret';
 
 export type AgentProvider = 'local' | 'openai';
 

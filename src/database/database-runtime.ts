@@ -5,8 +5,8 @@
  * against one database at once.
  */
 import { Client } from 'pg';
-import { DomainError } from '../common/errors/domain-error';
 import { DataSource } from 'typeorm';
+import { DomainError } from '../common/errors/domain-error';
 import { AppConfig } from '../config/app-config';
 import { dataSourceOptions } from './data-source-options';
 import {

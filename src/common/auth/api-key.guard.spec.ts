@@ -1,18 +1,17 @@
 import { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { DomainError } from '../errors/domain-error';
-import type { ApiKeysService } from '../../modules/organizations/api-keys.service';
-import type { Organization } from '../../modules/organizations/organization.entity';
+import type { ApiKeyResolver, AuthenticatedOrganization } from './api-key-resolver';
 import { ApiKeyGuard } from './api-key.guard';
 import { IS_PUBLIC } from './auth.decorators';
 
-const organization = { id: 'org-1', name: 'Acme', plan: 'starter' } as Organization;
+const organization: AuthenticatedOrganization = { id: 'org-1', name: 'Acme', plan: 'starter' };
 
 function contextFor(authorization: string | undefined, isPublic = false) {
   const request: {
     headers: Record<string, string | undefined>;
     ip: string;
-    organization?: Organization;
+    organization?: AuthenticatedOrganization;
     apiKeyId?: string;
   } = { headers: { authorization }, ip: '192.0.2.1' };
   const handler = () => undefined;
@@ -35,7 +34,7 @@ describe('ApiKeyGuard', () => {
   const apiKeys = {
     resolve,
     isWellFormed: (key: string) => /^sk_[a-f0-9]{16}_[A-Za-z0-9_-]{43}$/.test(key),
-  } as unknown as ApiKeysService;
+  } as unknown as ApiKeyResolver;
   let guard: ApiKeyGuard;
 
   beforeEach(() => {

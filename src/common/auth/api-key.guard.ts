@@ -1,10 +1,10 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
-import { Errors } from '../errors/errors';
 import { Reflector } from '@nestjs/core';
 import { createHash } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { Errors } from '../errors/errors';
 import { FailureLimiter } from '../rate-limit/failure-limiter';
-import { ApiKeysService } from '../../modules/organizations/api-keys.service';
+import { ApiKeyResolver } from './api-key-resolver';
 import { AuthenticatedRequest, IS_PUBLIC } from './auth.decorators';
 
 const KNOWN_KEY_TTL_MS = 10 * 60_000;
@@ -25,7 +25,7 @@ export class ApiKeyGuard implements CanActivate {
 
   constructor(
     private readonly reflector: Reflector,
-    private readonly apiKeys: ApiKeysService,
+    private readonly apiKeys: ApiKeyResolver,
     @Inject(APP_CONFIG) config: Pick<AppConfig, 'apiKeyFailuresPerMinute'>,
   ) {
     this.failures = new FailureLimiter(config.apiKeyFailuresPerMinute);
@@ -48,7 +48,7 @@ export class ApiKeyGuard implements CanActivate {
       const wait = this.failures.fail(request.ip);
       if (wait > 0) throw Errors.tooManyApiKeyFailures(wait);
     }
-    let resolved: Awaited<ReturnType<ApiKeysService['resolve']>>;
+    let resolved: Awaited<ReturnType<ApiKeyResolver['resolve']>>;
     try {
       resolved = await this.apiKeys.resolve(presented);
     } catch (error) {

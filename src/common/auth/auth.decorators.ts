@@ -1,6 +1,6 @@
 import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
 import type { Request } from 'express';
-import type { Organization } from '../../modules/organizations/organization.entity';
+import type { AuthenticatedOrganization } from './api-key-resolver';
 
 export const IS_PUBLIC = 'isPublic';
 
@@ -8,13 +8,14 @@ export const IS_PUBLIC = 'isPublic';
 export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(IS_PUBLIC, true);
 
 export type AuthenticatedRequest = Request & {
-  organization?: Organization;
+  organization?: AuthenticatedOrganization;
   /** The id of the API key that authenticated the request (the rate limit's key). */
   apiKeyId?: string;
 };
 
 /** The organization the API key resolved to; every dashboard query is scoped by it. */
 export const CurrentOrganization = createParamDecorator(
-  (_data: unknown, context: ExecutionContext): Organization =>
-    context.switchToHttp().getRequest<AuthenticatedRequest>().organization as Organization,
+  (_data: unknown, context: ExecutionContext): AuthenticatedOrganization =>
+    context.switchToHttp().getRequest<AuthenticatedRequest>()
+      .organization as AuthenticatedOrganization,
 );

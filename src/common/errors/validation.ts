@@ -1,6 +1,6 @@
 import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
-import { Errors } from './errors';
 import { FieldError } from './error-codes';
+import { Errors } from './errors';
 
 /** Type checks first: for `{"name": 42}`, "must be a string" is the message that helps. */
 const PRECEDENCE = [

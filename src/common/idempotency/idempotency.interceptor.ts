@@ -15,7 +15,6 @@ import {
   Logger,
   NestInterceptor,
 } from '@nestjs/common';
-import { Errors } from '../errors/errors';
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
 import type { Response } from 'express';
@@ -23,6 +22,7 @@ import { createHash } from 'node:crypto';
 import { catchError, concatMap, from, Observable, of } from 'rxjs';
 import type { AuthenticatedRequest } from '../auth/auth.decorators';
 import { ErrorBody } from '../errors/error-codes';
+import { Errors } from '../errors/errors';
 import { toErrorBody } from '../errors/http-exception.filter';
 import { IdempotencyKeyStore } from './idempotency-key.store';
 import {

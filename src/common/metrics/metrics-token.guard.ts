@@ -1,8 +1,8 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
-import { Errors } from '../errors/errors';
 import type { Request } from 'express';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { Errors } from '../errors/errors';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 

@@ -1,8 +1,8 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
-import { Errors } from '../errors/errors';
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import type { AuthenticatedRequest } from '../auth/auth.decorators';
+import { Errors } from '../errors/errors';
 
 /**
  * Unknown query parameters are refused on every dashboard route, as unknown body fields are: a

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { Errors } from '../../common/errors/errors';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
-import { Chatbot } from './chatbot.entity';
+import { Errors } from '../../common/errors/errors';
 import { applyKeyset, Page, PageQuery, toPage } from '../../common/pagination/page';
+import { Chatbot } from './chatbot.entity';
 import { ChatbotResponse, CreateChatbotDto, UpdateChatbotDto } from './dto/chatbot.dto';
 import { PassageIndex } from './knowledge/passage-index';
 

@@ -6,12 +6,12 @@
  */
 import { Injectable, Logger } from '@nestjs/common';
 import { Errors } from '../../common/errors/errors';
+import { Secret } from '../../common/secret';
 import { ChatbotsService } from '../agent';
-import { Secret } from '../crypto';
 import { TwilioRestAdapter } from '../twilio-sms';
 import { ChannelHealthService } from './channel-health.service';
-import { SmsChannel } from './sms-channel.entity';
 import { SmsChannelTokens } from './sms-channel-tokens';
+import { SmsChannel } from './sms-channel.entity';
 import { SmsChannelStore } from './sms-channel.store';
 
 @Injectable()

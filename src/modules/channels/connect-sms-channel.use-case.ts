@@ -11,7 +11,7 @@ import { Errors } from '../../common/errors/errors';
 import { isUniqueViolation } from '../../database/pg-errors';
 import { Transaction, Transactions } from '../../database/transactions';
 import { ChatbotsService } from '../agent';
-import { Secret } from '../crypto';
+import { Secret } from '../../common/secret';
 import { Organization, planIncludesIntegrations } from '../organizations';
 import {
   TwilioCredentials,

@@ -3,8 +3,8 @@
  * Messaging Service's InboundRequestUrl when the service does not defer to its numbers. Connect,
  * the health check and the repair all judge and set the inbound URL through these functions.
  */
-import type { TwilioIncomingNumber, TwilioMessagingServicePool } from '../twilio-sms';
 import { Errors } from '../../common/errors/errors';
+import type { TwilioIncomingNumber, TwilioMessagingServicePool } from '../twilio-sms';
 import type { ConfigureWebhook } from './dto/sms-channel.dto';
 import type { InboundHealth, InboundWebhookOn } from './sms-channel.entity';
 

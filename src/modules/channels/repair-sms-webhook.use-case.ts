@@ -13,8 +13,8 @@ import { ChatbotsService } from '../agent';
 import { TwilioApiError, TwilioRestAdapter } from '../twilio-sms';
 import { ChannelHealthService } from './channel-health.service';
 import { assertMayConfigure, inboundWebhookOf } from './inbound-route';
-import { SmsChannel } from './sms-channel.entity';
 import { SmsChannelTokens } from './sms-channel-tokens';
+import { SmsChannel } from './sms-channel.entity';
 import { SmsChannelStore } from './sms-channel.store';
 import { SmsWebhookUrls } from './sms-webhook-urls';
 

@@ -7,7 +7,8 @@
  * same statement. A promotion tells SmsChannelEvents the credentials work again.
  */
 import { Injectable, Logger } from '@nestjs/common';
-import { CredentialCipher, associatedDataFor, Secret } from '../crypto';
+import { Secret } from '../../common/secret';
+import { CredentialCipher, associatedDataFor } from '../crypto';
 import { TwilioApiError, type TwilioCredentials } from '../twilio-sms';
 import type { SmsChannel } from './sms-channel.entity';
 import { SmsChannelEvents } from './sms-channel-events';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { CredentialCipher, DecryptionError, keyIdOf } from './credential-cipher';
-import { Secret } from './secret';
+import { Secret } from '../../common/secret';
 
 const cipherWith = (current: Buffer, previous: Buffer[] = []) =>
   new CredentialCipher({ encryptionKeys: { current, previous } });

@@ -7,7 +7,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError } from '../../common/errors/domain-error';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
-import { Secret } from './secret';
+import { Secret } from '../../common/secret';
 
 export type EncryptedValue = string & { readonly __encrypted: unique symbol };
 

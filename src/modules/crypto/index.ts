@@ -2,4 +2,3 @@
 export { CredentialCipher, DecryptionError } from './credential-cipher';
 export { CryptoModule } from './crypto.module';
 export { associatedDataFor } from './encrypted-columns';
-export { Secret } from './secret';

@@ -1,12 +1,12 @@
 import { Controller, Get } from '@nestjs/common';
-import { Errors } from '../../common/errors/errors';
 import { ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { SkipThrottle } from '@nestjs/throttler';
 import { Public } from '../../common/auth/auth.decorators';
 import { ApiErrors } from '../../common/errors/api-errors.decorator';
-import { ReadinessService } from './readiness.service';
+import { Errors } from '../../common/errors/errors';
 import { HealthStatus } from './dto/health-status.dto';
+import { ReadinessService } from './readiness.service';
 
 @ApiTags('health')
 @ApiSecurity({})

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { Errors } from '../../common/errors/errors';
 import { InjectRepository } from '@nestjs/typeorm';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { IsNull, Repository } from 'typeorm';
+import { ApiKeyResolver } from '../../common/auth/api-key-resolver';
+import { Errors } from '../../common/errors/errors';
 import { ApiKey } from './api-key.entity';
 import { Organization, Plan, PLANS } from './organization.entity';
 
@@ -20,7 +21,7 @@ export interface IssuedKey {
 }
 
 @Injectable()
-export class ApiKeysService {
+export class ApiKeysService implements ApiKeyResolver {
   constructor(
     @InjectRepository(Organization) private readonly organizations: Repository<Organization>,
     @InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>,

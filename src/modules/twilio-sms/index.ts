@@ -10,3 +10,4 @@ export {
   TwilioRestAdapter,
 } from './api/twilio-rest.adapter';
 export { SmsErrorReporter } from './sms-error-reporter';
+export { WEBHOOK_SCHEMAS } from './webhooks/twilio-webhook.openapi';

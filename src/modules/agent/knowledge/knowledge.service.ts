@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { Errors } from '../../../common/errors/errors';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { ChatbotsService } from '../chatbots.service';
+import { Errors } from '../../../common/errors/errors';
 import { applyKeyset, Page, PageQuery, toPage } from '../../../common/pagination/page';
+import { ChatbotsService } from '../chatbots.service';
 import {
   CreateKnowledgeDocumentDto,
   KnowledgeDocumentResponse,

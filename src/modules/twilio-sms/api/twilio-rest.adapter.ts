@@ -8,7 +8,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import twilio from 'twilio';
 import { MetricsService } from '../../../common/metrics/metrics.service';
 import { APP_CONFIG, AppConfig } from '../../../config/app-config';
-import { Secret } from '../../crypto';
+import { Secret } from '../../../common/secret';
 import { TwilioApiError, toTwilioApiError } from './twilio-api.error';
 import { TwilioRequestClient } from './twilio-request-client';
 

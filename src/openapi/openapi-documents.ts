@@ -13,7 +13,7 @@ import type {
   ReferenceObject,
   SchemaObject,
 } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
-import { WEBHOOK_SCHEMAS } from '../../modules/twilio-sms/webhooks/twilio-webhook.openapi';
+import { WEBHOOK_SCHEMAS } from '../modules/twilio-sms';
 
 export const WEBHOOK_PATH_PREFIX = '/api/webhooks/';
 const EXAMPLE_UUID = '3f0b6a9e-8d0c-4c1e-9a51-2b7f5f7f2f10';
