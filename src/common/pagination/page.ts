@@ -119,3 +119,13 @@ export function toPage<T extends { id: string }, R>(
       : null;
   return { items: page.map(map), nextCursor: cursor ? encodeCursor(cursor) : null };
 }
+
+/** One page of the entities `qb` selects, in the keyset's order (applyKeyset, then toPage). */
+export async function fetchPage<E extends ObjectLiteral & { id: string }>(
+  qb: SelectQueryBuilder<E>,
+  keyset: Keyset,
+  query: PageQuery,
+): Promise<Page<E>> {
+  const { entities, raw } = await applyKeyset(qb, keyset, query).getRawAndEntities();
+  return toPage(entities, raw, query, (entity) => entity);
+}

@@ -9,7 +9,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, Not, Repository } from 'typeorm';
 import { PreparedStatements } from '../../database/prepared-statements';
-import { statement } from '../../database/statement';
+import { Statement, statement } from '../../database/statement';
 import type { Transaction } from '../../database/transactions';
 import type {
   CredentialsHealth,
@@ -93,6 +93,21 @@ export interface OutboundChannelColumns {
   pending_auth_token_encrypted: string | null;
 }
 
+interface PendingToken {
+  id: string;
+  organizationId: string;
+  /** The new token, encrypted for the pending column. */
+  ciphertext: string;
+}
+
+interface TokenPromotion {
+  id: string;
+  /** The pending ciphertext that was checked: the promotion happens only if it is still there. */
+  pendingCiphertext: string;
+  /** The same token, encrypted again for the current column. */
+  currentCiphertext: string;
+}
+
 /** The channel that owns a number, as the webhooks read it. */
 const CHANNEL_BY_NUMBER = statement<{ phoneNumber: string }>(
   'sms-channel-by-number',
@@ -109,11 +124,7 @@ const CHANNEL_BY_NUMBER = statement<{ phoneNumber: string }>(
  * that clears the pending one, and only if the pending one is still the one we checked (a cancel,
  * a reconnect or another instance's promotion meanwhile wins).
  */
-const PROMOTE_PENDING_TOKEN = statement<{
-  id: string;
-  pendingCiphertext: string;
-  currentCiphertext: string;
-}>(
+const PROMOTE_PENDING_TOKEN = statement<TokenPromotion>(
   'sms-channel-promote-token',
   (p) => `UPDATE sms_channels SET auth_token_encrypted = ${p.currentCiphertext},
       pending_auth_token_encrypted = NULL, health_credentials = 'valid', updated_at = now()
@@ -122,7 +133,7 @@ const PROMOTE_PENDING_TOKEN = statement<{
 );
 
 /** The customer's new token beside the current one (replacing an earlier pending one). */
-const STORE_PENDING_TOKEN = statement<{ id: string; organizationId: string; ciphertext: string }>(
+const STORE_PENDING_TOKEN = statement<PendingToken>(
   'sms-channel-store-pending-token',
   (p) => `UPDATE sms_channels SET pending_auth_token_encrypted = ${p.ciphertext}, updated_at = now()
     WHERE id = ${p.id} AND organization_id = ${p.organizationId} RETURNING id`,
@@ -323,31 +334,25 @@ export class SmsChannelStore {
 
   // Auth Token rotation (sms-channel-tokens.ts decides which token is used and when).
 
-  async storePendingToken(channel: {
-    id: string;
-    organizationId: string;
-    ciphertext: string;
-  }): Promise<boolean> {
-    return (await this.statements.run(STORE_PENDING_TOKEN, channel)).length > 0;
+  /** The customer's new token beside the current one; false when the channel is not theirs. */
+  storePendingToken(channel: PendingToken): Promise<boolean> {
+    return this.changesRow(STORE_PENDING_TOKEN, channel);
   }
 
-  async cancelPendingToken(channel: { id: string; organizationId: string }): Promise<boolean> {
-    return (await this.statements.run(CANCEL_PENDING_TOKEN, channel)).length > 0;
+  /** False when no pending token was stored. */
+  cancelPendingToken(channel: { id: string; organizationId: string }): Promise<boolean> {
+    return this.changesRow(CANCEL_PENDING_TOKEN, channel);
   }
 
-  /** False when the pending ciphertext is no longer `pendingCiphertext` (see PROMOTE_PENDING_TOKEN). */
-  async promotePendingToken(channel: {
-    id: string;
-    pendingCiphertext: string;
-    currentCiphertext: string;
-  }): Promise<boolean> {
-    return (await this.statements.run(PROMOTE_PENDING_TOKEN, channel)).length > 0;
+  /** False when the pending ciphertext is no longer the one checked (see PROMOTE_PENDING_TOKEN). */
+  promotePendingToken(channel: TokenPromotion): Promise<boolean> {
+    return this.changesRow(PROMOTE_PENDING_TOKEN, channel);
   }
 
   // Health (channel-health.service.ts decides what is checked and reported).
 
-  async claimHealthCheck(id: string, intervalMs: number): Promise<boolean> {
-    return (await this.statements.run(CLAIM_HEALTH_CHECK, { id, intervalMs })).length > 0;
+  claimHealthCheck(id: string, intervalMs: number): Promise<boolean> {
+    return this.changesRow(CLAIM_HEALTH_CHECK, { id, intervalMs });
   }
 
   async recordHealthCheck(id: string, found: HealthFindings): Promise<StoredHealth | null> {
@@ -368,8 +373,8 @@ export class SmsChannelStore {
   }
 
   /** True when `problem` differs from the one last reported (and is now the reported one). */
-  async swapReportedProblem(id: string, problem: string | null): Promise<boolean> {
-    return (await this.statements.run(SWAP_REPORTED_PROBLEM, { id, problem })).length > 0;
+  swapReportedProblem(id: string, problem: string | null): Promise<boolean> {
+    return this.changesRow(SWAP_REPORTED_PROBLEM, { id, problem });
   }
 
   /** At most `limit` channels not checked within `intervalMs`, the longest unchecked first. */
@@ -381,5 +386,10 @@ export class SmsChannelStore {
   async count(): Promise<number> {
     const [{ count }] = await this.statements.run<{ count: number }>(COUNT_CHANNELS, {});
     return count;
+  }
+
+  /** Runs an UPDATE … RETURNING: whether it changed a row. */
+  private async changesRow<P extends object>(update: Statement<P>, params: P): Promise<boolean> {
+    return (await this.statements.run(update, params)).length > 0;
   }
 }

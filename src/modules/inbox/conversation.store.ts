@@ -6,7 +6,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { applyKeyset, Page, toPage } from '../../common/pagination/page';
+import { fetchPage, Page } from '../../common/pagination/page';
 import type { Transaction } from '../../database/transactions';
 import { optedOutSql } from '../opt-outs';
 import { Conversation, ConversationStatus } from './conversation.entity';
@@ -65,20 +65,18 @@ export class ConversationStore {
    * id DESC), served backwards from conversations_chatbot_last_message_idx; a page never costs
    * more than `limit + 1` rows.
    */
-  async page(
+  page(
     organizationId: string,
     chatbotId: string,
     query: ListConversationsQuery,
   ): Promise<Page<Conversation>> {
-    const qb = this.conversations
-      .createQueryBuilder('c')
-      .where('c.organizationId = :organizationId', { organizationId })
-      .andWhere('c.chatbotId = :chatbotId', { chatbotId })
-      .andWhere('c.channel = :channel', { channel: query.channel ?? 'sms' });
-    if (query.status) qb.andWhere('c.status = :status', { status: query.status });
-    applyKeyset(qb, { at: 'c.lastMessageAt', id: 'c.id', order: 'DESC' }, query);
-    const { entities, raw } = await qb.getRawAndEntities();
-    return toPage(entities, raw, query, (conversation) => conversation);
+    const qb = this.conversations.createQueryBuilder('c').where({
+      organizationId,
+      chatbotId,
+      channel: query.channel ?? 'sms',
+      ...(query.status ? { status: query.status } : {}),
+    });
+    return fetchPage(qb, { at: 'c.lastMessageAt', id: 'c.id', order: 'DESC' }, query);
   }
 
   find(organizationId: string, id: string): Promise<Conversation | null> {

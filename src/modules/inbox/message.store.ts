@@ -9,7 +9,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { applyKeyset, Page, PageQuery, toPage } from '../../common/pagination/page';
+import { fetchPage, Page, PageQuery } from '../../common/pagination/page';
 import { AUTHENTICATION_FAILED, DELIVERY_RANK, deliveryRankOf } from '../../common/sms';
 import { PreparedStatements } from '../../database/prepared-statements';
 import { Placeholders, statement } from '../../database/statement';
@@ -546,18 +546,9 @@ export class MessageStore {
   // The inbox's reads.
 
   /** A conversation's messages newest first (messages_conversation_created_idx). */
-  async page(
-    organizationId: string,
-    conversationId: string,
-    query: PageQuery,
-  ): Promise<Page<Message>> {
-    const qb = this.messages
-      .createQueryBuilder('m')
-      .where('m.conversationId = :conversationId', { conversationId })
-      .andWhere('m.organizationId = :organizationId', { organizationId });
-    applyKeyset(qb, { at: 'm.createdAt', id: 'm.id', order: 'DESC' }, query);
-    const { entities, raw } = await qb.getRawAndEntities();
-    return toPage(entities, raw, query, (message) => message);
+  page(organizationId: string, conversationId: string, query: PageQuery): Promise<Page<Message>> {
+    const qb = this.messages.createQueryBuilder('m').where({ conversationId, organizationId });
+    return fetchPage(qb, { at: 'm.createdAt', id: 'm.id', order: 'DESC' }, query);
   }
 
   /** At most `take` of a conversation's latest messages, newest first. */

@@ -5,28 +5,28 @@ const restException = (status: number, code: number, message: string) =>
   Object.assign(new Error(message), { status, code, moreInfo: null });
 
 describe('TwilioApiError: a Twilio failure in the DomainError family', () => {
-  it('rejected credentials answer 422 TWILIO_CREDENTIALS_REJECTED with the contract’s words', () => {
-    const error = toTwilioApiError(restException(401, 20003, 'Authenticate'));
+  it.each([
+    [
+      'rejected credentials',
+      restException(401, 20003, 'Authenticate'),
+      {
+        statusCode: 422,
+        code: 'TWILIO_CREDENTIALS_REJECTED',
+        message: 'Twilio rejected the credentials',
+      },
+    ],
+    [
+      'an unreachable Twilio',
+      new Error('connect ECONNREFUSED'),
+      { statusCode: 503, code: 'TWILIO_UNREACHABLE', message: "Couldn't reach Twilio right now" },
+    ],
+  ])('%s answers with the contract’s words; Twilio’s own stay in the logs', (_, thrown, body) => {
+    const error = toTwilioApiError(thrown);
     expect(error).toBeInstanceOf(DomainError);
-    expect(error.isAuthenticationFailure).toBe(true);
-    expect(error.toBody()).toEqual({
-      statusCode: 422,
-      code: 'TWILIO_CREDENTIALS_REJECTED',
-      message: 'Twilio rejected the credentials',
-    });
     expect(error.name).toBe('TwilioApiError');
-  });
-
-  it('an unreachable Twilio answers 503 TWILIO_UNREACHABLE; its own words stay in the logs', () => {
-    const error = toTwilioApiError(Object.assign(new Error('connect ECONNREFUSED'), {}));
-    expect(error.transient).toBe(true);
-    expect(error.toBody()).toEqual({
-      statusCode: 503,
-      code: 'TWILIO_UNREACHABLE',
-      message: "Couldn't reach Twilio right now",
-    });
-    expect(error.message).toBe('connect ECONNREFUSED');
-    expect(error.reason).toBe('Could not reach Twilio (connect ECONNREFUSED)');
+    expect(error.toBody()).toEqual(body);
+    expect(error.message).toBe(thrown.message);
+    expect(error.isAuthenticationFailure).toBe(body.code === 'TWILIO_CREDENTIALS_REJECTED');
   });
 
   it('a refused request answers 422 TWILIO_REQUEST_REJECTED naming Twilio’s reason', () => {
