@@ -14,6 +14,12 @@ import { startTestApp, TestApp } from './support/test-app';
 import { createSiblingDatabase, TestDatabase } from './support/test-database';
 
 const run = promisify(execFile);
+/**
+ * The first command starts from nothing: ts-node compiles the CLI, then an embedded database is
+ * created and migrated, then the app starts on it. Minutes on a busy 2-core machine, not a speed
+ * this test judges; the later commands reuse what it set up.
+ */
+const FIRST_START_TIMEOUT_MS = 180_000;
 const ROOT = join(__dirname, '..');
 
 describe('CLI', () => {
@@ -57,46 +63,50 @@ describe('CLI', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('org:create prints one JSON line with the organization and a working API key', async () => {
-    const { stdout } = await cli('org:create', '--name', 'Acme Oy', '--plan', 'starter');
-    const lines = stdout.trim().split('\n');
-    expect(lines).toHaveLength(1);
-    const created = JSON.parse(lines[0]);
-    expect(created).toEqual({
-      organizationId: expect.any(String),
-      apiKey: expect.stringMatching(/^sk_/),
-    });
+  it(
+    'org:create prints one JSON line with the organization and a working API key',
+    async () => {
+      const { stdout } = await cli('org:create', '--name', 'Acme Oy', '--plan', 'starter');
+      const lines = stdout.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      const created = JSON.parse(lines[0]);
+      expect(created).toEqual({
+        organizationId: expect.any(String),
+        apiKey: expect.stringMatching(/^sk_/),
+      });
 
-    // The API on the same database (the directory the CLI just wrote, or DATABASE_URL) accepts it.
-    app = await startTestApp({
-      PGLITE_DATA_DIR: env.PGLITE_DATA_DIR,
-      CREDENTIALS_ENCRYPTION_KEY: env.CREDENTIALS_ENCRYPTION_KEY,
-      DATABASE_URL: env.DATABASE_URL,
-    });
-    await request(app.http)
-      .get('/api/chatbots')
-      .set('Authorization', `Bearer ${created.apiKey}`)
-      .expect(200);
+      // The API on the same database (the directory the CLI just wrote, or DATABASE_URL) accepts it.
+      app = await startTestApp({
+        PGLITE_DATA_DIR: env.PGLITE_DATA_DIR,
+        CREDENTIALS_ENCRYPTION_KEY: env.CREDENTIALS_ENCRYPTION_KEY,
+        DATABASE_URL: env.DATABASE_URL,
+      });
+      await request(app.http)
+        .get('/api/chatbots')
+        .set('Authorization', `Bearer ${created.apiKey}`)
+        .expect(200);
 
-    // While the API runs, key:create and key:revoke go through its embedded server.
-    const { stdout: keyOut } = await cli('key:create', '--org', created.organizationId);
-    const second = JSON.parse(keyOut);
-    expect(second).toEqual({ keyId: expect.any(String), apiKey: expect.stringMatching(/^sk_/) });
-    await request(app.http)
-      .get('/api/chatbots')
-      .set('Authorization', `Bearer ${second.apiKey}`)
-      .expect(200);
-    const { stdout: revokeOut } = await cli('key:revoke', '--key', second.keyId);
-    expect(JSON.parse(revokeOut)).toEqual({ revoked: true });
-    await request(app.http)
-      .get('/api/chatbots')
-      .set('Authorization', `Bearer ${second.apiKey}`)
-      .expect(401);
-    await request(app.http)
-      .get('/api/chatbots')
-      .set('Authorization', `Bearer ${created.apiKey}`)
-      .expect(200);
-  });
+      // While the API runs, key:create and key:revoke go through its embedded server.
+      const { stdout: keyOut } = await cli('key:create', '--org', created.organizationId);
+      const second = JSON.parse(keyOut);
+      expect(second).toEqual({ keyId: expect.any(String), apiKey: expect.stringMatching(/^sk_/) });
+      await request(app.http)
+        .get('/api/chatbots')
+        .set('Authorization', `Bearer ${second.apiKey}`)
+        .expect(200);
+      const { stdout: revokeOut } = await cli('key:revoke', '--key', second.keyId);
+      expect(JSON.parse(revokeOut)).toEqual({ revoked: true });
+      await request(app.http)
+        .get('/api/chatbots')
+        .set('Authorization', `Bearer ${second.apiKey}`)
+        .expect(401);
+      await request(app.http)
+        .get('/api/chatbots')
+        .set('Authorization', `Bearer ${created.apiKey}`)
+        .expect(200);
+    },
+    FIRST_START_TIMEOUT_MS,
+  );
 
   it('refuses a bad plan, a missing name and an unknown command with one line on stderr and exit 1', async () => {
     const badPlan = await cliFailure('org:create', '--name', 'X', '--plan', 'platinum');
