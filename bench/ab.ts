@@ -218,7 +218,7 @@ async function main(): Promise<void> {
       process.stdout.write(
         `  ${variant.name}: app ${num(app, 3)}, database ${num(db, 3)}, app+database ${num(app + db, 3)}; ${num(rps)} req/s` +
           (drain !== null ? `; drain ${num(drain)} replies/s` : '') +
-          '\n',
+          `; peak RSS ${num(variant.app.rss.peakMb)} MB\n`,
       );
     }
     if (statements) {
