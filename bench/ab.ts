@@ -12,7 +12,16 @@
  *
  * BENCH_AB_ROUNDS (4) rounds of BENCH_DURATION_SECONDS (10) each per build, BENCH_CONNECTIONS
  * (50); BENCH_AB_NODE_ARGS="--flag-a|--flag-b" gives each build its own Node flags;
- * BENCH_CPU_PROFILE=1 profiles both (bench/results/profiles).
+ * BENCH_CPU_PROFILE=1 profiles both (bench/results/profiles). BENCH_AB_SEPARATE_DATABASES=1 gives
+ * each build a fresh database of its own (builds whose migrations differ cannot share one: the
+ * later one's migrations change the schema under the earlier one); BENCH_STATEMENTS=1 (with
+ * pg_stat_statements preloaded on the server) prints each database's statements over the rounds.
+ * BENCH_AB_WORKERS=1 runs the instances with their reply workers (the default settings) instead
+ * of web-only, and after each round lets them drain what it queued for up to
+ * BENCH_SETTLE_SECONDS (10), printing the drain's rate (replies reaching the Twilio double per
+ * second, no incoming load); what is left is cancelled. BENCH_AB_RATE=500 sends an evenly paced
+ * rate instead of saturating (judge by p99 then). BENCH_AB_ENV="K=V K2=V2|K=V" gives each build
+ * its own extra environment (e.g. a setting A/B'd on one build).
  */
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
@@ -24,9 +33,10 @@ import { TwilioDouble } from '../tools/twilio-double';
 import { AppUnderTest, Channel, ROOT } from './lib/app';
 import { processCpuSeconds } from './lib/children';
 import { loadBenchConfig } from './lib/config';
-import { runAutocannon, type LoadResult } from './lib/load';
+import { runAutocannon, runPaced, type LoadResult } from './lib/load';
 import { log } from './lib/phases';
 import { num } from './lib/report';
+import { formatStatements, resetStatements, topStatements } from './lib/statements';
 import { numberIn, QUESTIONS, signedInbound } from './lib/webhooks';
 
 const median = (values: number[]): number => {
@@ -37,6 +47,8 @@ const median = (values: number[]): number => {
 
 interface Variant {
   name: string;
+  /** The database its instance uses (its backends' CPU is this variant's database CPU). */
+  database: string;
   app: AppUnderTest;
   channels: Channel[];
   runs: Run[];
@@ -45,6 +57,8 @@ interface Variant {
 interface Run extends LoadResult {
   /** CPU seconds of the PostgreSQL backends serving this run's database (not the whole server). */
   ownDatabaseSeconds: number | null;
+  /** BENCH_AB_WORKERS=1: replies per second while draining what the round queued. */
+  drainRate?: number | null;
 }
 
 function perWebhookMs(result: Run, part: 'server' | 'database'): number {
@@ -71,42 +85,84 @@ async function main(): Promise<void> {
     .split(',')
     .map((d) => d.trim());
   const nodeArgs = (process.env.BENCH_AB_NODE_ARGS ?? '').split('|');
+  const envs = (process.env.BENCH_AB_ENV ?? '').split('|').map((spec): NodeJS.ProcessEnv =>
+    Object.fromEntries(
+      spec
+        .split(' ')
+        .filter(Boolean)
+        .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+    ),
+  );
+  const rate = Number(process.env.BENCH_AB_RATE ?? 0);
   const rounds = Number(process.env.BENCH_AB_ROUNDS ?? 4);
+  const workers = process.env.BENCH_AB_WORKERS === '1';
+  const rest = async (variant: Variant) =>
+    workers ? variant.app.settle(config.settleSeconds) : variant.app.cancelQueuedReplies();
   const workDir = mkdtempSync(join(tmpdir(), 'sms-bench-ab-'));
   // A fresh database beside DATABASE_URL's, dropped at the end; one key for both instances.
   const fresh = config.databaseUrl ? new URL(config.databaseUrl) : null;
   const admin = config.databaseUrl ? new Client({ connectionString: config.databaseUrl }) : null;
-  const database = `sms_bench_ab_${process.pid}`;
-  if (fresh && admin) {
-    fresh.pathname = `/${database}`;
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${database}`);
-  }
+  // Workers claim whatever their database holds: each build with workers needs a database of its own.
+  const separate =
+    process.env.BENCH_AB_SEPARATE_DATABASES === '1' || process.env.BENCH_AB_WORKERS === '1';
+  const databaseOf = (i: number) => `sms_bench_ab_${process.pid}${separate ? `_${i}` : ''}`;
+  const created: string[] = [];
+  const urlOf = async (i: number): Promise<string | null> => {
+    if (!fresh || !admin) return null;
+    const database = databaseOf(i);
+    if (!created.includes(database)) {
+      await admin.query(`CREATE DATABASE ${database}`);
+      created.push(database);
+    }
+    const url = new URL(fresh);
+    url.pathname = `/${database}`;
+    return url.toString();
+  };
+  if (admin) await admin.connect();
   const encryptionKey = randomBytes(32);
   const twilio = await TwilioDouble.start();
   const variants: Variant[] = [];
   try {
     for (const [i, dist] of dists.entries()) {
-      const name = `${String.fromCharCode(65 + i)}:${dist}${nodeArgs[i] ? ` ${nodeArgs[i]}` : ''}`;
+      const env = envs[i] ?? {};
+      const name =
+        `${String.fromCharCode(65 + i)}:${dist}${nodeArgs[i] ? ` ${nodeArgs[i]}` : ''}` +
+        Object.entries(env)
+          .map(([key, value]) => ` ${key}=${value}`)
+          .join('');
       if (process.env.BENCH_AB_NODE_ARGS !== undefined)
         process.env.BENCH_NODE_ARGS = nodeArgs[i] ?? '';
       const app = await AppUnderTest.start({
-        databaseUrl: fresh?.toString() ?? null,
+        databaseUrl: await urlOf(i),
         dist: resolve(ROOT, dist),
         workDir,
         twilio,
         cpuProfileDir: config.cpuProfile ? join(ROOT, 'bench', 'results', 'profiles') : null,
-        extraEnv: { REPLY_WORKER_CONCURRENCY: '0' },
+        extraEnv: { ...(workers ? {} : { REPLY_WORKER_CONCURRENCY: '0' }), ...env },
         encryptionKey,
         name: `ab-${i}`,
       });
       await app.createOrganization(`A/B ${name}`);
       const { channels } = await app.connectManyViaApi(config.channels, 5, false);
-      variants.push({ name, app, channels, runs: [] });
+      variants.push({ name, database: databaseOf(i), app, channels, runs: [] });
       log(`${name}: started`);
     }
-    const load = (variant: Variant, seconds: number) => {
+    const load = (variant: Variant, seconds: number, paced = rate > 0): Promise<LoadResult> => {
       let n = 0;
+      if (paced)
+        return runPaced({
+          baseUrl: variant.app.baseUrl,
+          serverPid: variant.app.server.pid,
+          rate,
+          durationSeconds: seconds,
+          next: () =>
+            signedInbound(
+              variant.app.baseUrl,
+              variant.channels[n % variant.channels.length],
+              numberIn(555, Math.floor(Math.random() * config.customers)),
+              QUESTIONS[n++ % QUESTIONS.length],
+            ),
+        });
       return runAutocannon({
         baseUrl: variant.app.baseUrl,
         serverPid: variant.app.server.pid,
@@ -122,23 +178,34 @@ async function main(): Promise<void> {
       });
     };
     for (const variant of variants) {
-      await load(variant, Math.max(config.warmupSeconds, 3));
-      await variant.app.cancelQueuedReplies();
+      await load(variant, Math.max(config.warmupSeconds, 3), false);
+      await rest(variant);
+    }
+    const statements = process.env.BENCH_STATEMENTS === '1';
+    if (statements) {
+      for (const variant of variants) {
+        if (!(await resetStatements(variant.app.db))) log('pg_stat_statements is not available');
+      }
     }
     for (let round = 1; round <= rounds; round++) {
       for (const variant of round % 2 ? variants : [...variants].reverse()) {
-        const before = await backendCpu(admin, database);
+        const before = await backendCpu(admin, variant.database);
         const loaded = await load(variant, config.durationSeconds);
-        const after = await backendCpu(admin, database);
+        const after = await backendCpu(admin, variant.database);
         let own = 0;
         for (const [pid, seconds] of after) own += seconds - (before.get(pid) ?? 0);
-        const result: Run = { ...loaded, ownDatabaseSeconds: admin ? own : null };
-        await variant.app.cancelQueuedReplies();
+        const settled = await rest(variant);
+        const result: Run = {
+          ...loaded,
+          ownDatabaseSeconds: admin ? own : null,
+          drainRate: typeof settled === 'number' ? undefined : settled.repliesPerSecond,
+        };
         variant.runs.push(result);
         log(
           `round ${round} ${variant.name}: ${num(result.throughput)} req/s, app ` +
             `${num(perWebhookMs(result, 'server'), 3)} ms + db ${num(perWebhookMs(result, 'database'), 3)} ms CPU/webhook, ` +
-            `p99 ${num(result.latency.p99, 1)} ms, failed ${result.non2xx + result.errors}, other cores ${num(result.cpu?.other, 2)}`,
+            `p99 ${num(result.latency.p99, 1)} ms, failed ${result.non2xx + result.errors}, other cores ${num(result.cpu?.other, 2)}` +
+            (result.drainRate !== undefined ? `, drain ${num(result.drainRate)} replies/s` : ''),
         );
       }
     }
@@ -147,16 +214,32 @@ async function main(): Promise<void> {
       const app = median(variant.runs.map((r) => perWebhookMs(r, 'server')));
       const db = median(variant.runs.map((r) => perWebhookMs(r, 'database')));
       const rps = median(variant.runs.map((r) => r.throughput));
+      const drain = workers ? median(variant.runs.map((r) => r.drainRate ?? NaN)) : null;
       process.stdout.write(
-        `  ${variant.name}: app ${num(app, 3)}, database ${num(db, 3)}, app+database ${num(app + db, 3)}; ${num(rps)} req/s\n`,
+        `  ${variant.name}: app ${num(app, 3)}, database ${num(db, 3)}, app+database ${num(app + db, 3)}; ${num(rps)} req/s` +
+          (drain !== null ? `; drain ${num(drain)} replies/s` : '') +
+          `; peak RSS ${num(variant.app.rss.peakMb)} MB\n`,
       );
+    }
+    if (statements) {
+      for (const variant of variants) {
+        const webhooks = variant.runs.reduce((sum, r) => sum + r.ok, 0);
+        const costs = await topStatements(variant.app.db).catch(() => []);
+        process.stdout.write(
+          `\n${variant.name}: statements over the rounds (${webhooks} webhooks; database ${variant.database})\n` +
+            formatStatements(costs, webhooks) +
+            '\n',
+        );
+      }
     }
   } finally {
     for (const variant of variants) await variant.app.stop().catch(() => undefined);
     await twilio.stop();
     rmSync(workDir, { recursive: true, force: true });
     if (admin) {
-      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      for (const database of created) {
+        await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      }
       await admin.end();
     }
   }

@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { SentryModule } from '@sentry/nestjs/setup';
 import { ThrottlerModule } from '@nestjs/throttler';
@@ -8,8 +8,7 @@ import type { DestinationStream } from 'pino';
 import { ApiKeyGuard } from './common/auth/api-key.guard';
 import { PostgresThrottlerStorage } from './common/rate-limit/postgres-throttler.storage';
 import { RateLimitGuard } from './common/rate-limit/rate-limit.guard';
-import { IdempotencyKeyStore } from './common/idempotency/idempotency-key.store';
-import { IdempotencyInterceptor } from './common/idempotency/idempotency.interceptor';
+import { IdempotencyModule } from './common/idempotency/idempotency.module';
 import { HttpExceptionFilter } from './common/errors/http-exception.filter';
 import { createValidationPipe } from './common/errors/validation';
 import { UnknownQueryGuard } from './common/validation/unknown-query.guard';
@@ -48,6 +47,7 @@ export class AppModule {
         DatabaseModule,
         QueueModule,
         MetricsModule,
+        IdempotencyModule,
         ThrottlerModule.forRootAsync({
           inject: [PreparedStatements],
           useFactory: (statements: PreparedStatements) => ({
@@ -71,8 +71,6 @@ export class AppModule {
         { provide: APP_GUARD, useClass: UnknownQueryGuard },
         { provide: APP_FILTER, useClass: HttpExceptionFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
-        IdempotencyKeyStore,
-        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
       ],
     };
   }

@@ -7,7 +7,7 @@ import { RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import express from 'express';
+import express, { type RequestHandler } from 'express';
 import helmet from 'helmet';
 import { Logger, type Params, PARAMS_PROVIDER_TOKEN } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
@@ -19,7 +19,7 @@ import {
   requireJsonBody,
 } from './common/errors/body-error.middleware';
 import { requestLogging } from './common/logging/logger-options';
-import { buildOpenApiDocuments } from './openapi/openapi-documents';
+import { WEBHOOK_PATH } from './common/sms';
 import { QuietBootLogger } from './common/logging/quiet-boot-logger';
 import { REQUEST_ID_HEADER, requestIdMiddleware } from './common/logging/request-id';
 import { httpMetricsMiddleware, METRICS_PATH } from './common/metrics/http-metrics.middleware';
@@ -33,6 +33,7 @@ import {
   waitForDatabase,
 } from './database/database-runtime';
 import { CredentialRotationService } from './modules/crypto/credential-rotation.service';
+import { buildOpenApiDocuments } from './openapi/openapi-documents';
 import { ReadinessService } from './modules/health/readiness.service';
 
 export interface RunningApplication {
@@ -91,6 +92,12 @@ function reachableFirst(document: OpenAPIObject): OpenAPIObject {
   };
 }
 
+/** `middleware` for every request but Twilio's webhooks (the inbound path and the status callback below it). */
+export function exceptWebhooks(middleware: RequestHandler): RequestHandler {
+  return (req, res, next) =>
+    req.url.startsWith(WEBHOOK_PATH) ? next() : middleware(req, res, next);
+}
+
 export interface ApplicationOptions {
   /** Where logs go (tests capture them to scan for secrets); stdout by default. */
   logStream?: DestinationStream;
@@ -121,9 +128,14 @@ export async function createApplication(
     // Prometheus scrapes /metrics, by convention outside the API.
     app.setGlobalPrefix('api', { exclude: [{ path: METRICS_PATH, method: RequestMethod.GET }] });
     app.set('trust proxy', 'loopback');
+    // helmet removed it from every answer; the webhooks' answers skip helmet (below).
+    app.disable('x-powered-by');
     app.use(requestIdMiddleware);
     app.use(httpMetricsMiddleware(app.get(MetricsService)));
-    app.use(helmet());
+    // Browser security headers (CSP, HSTS, frame and referrer policies …) on the pages and JSON a
+    // browser may load; Twilio reads nothing of a webhook's answer but its status, so the webhooks,
+    // most of the traffic, skip the dozen headers.
+    app.use(exceptWebhooks(helmet()));
     app.enableCors(corsOptions(config));
     app.use(requireJsonBody);
     app.use(express.json({ limit: JSON_BODY_LIMIT, verify: rejectDeepJson }));

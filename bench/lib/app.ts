@@ -113,6 +113,9 @@ export class AppUnderTest {
       // rate limit, and the loop guard (the history test sends 100 messages a minute into one
       // conversation on purpose).
       API_RATE_LIMIT_PER_MINUTE: '1000000',
+      // Builds before issue 17 also limited webhooks per number (BENCH_APP_DIST / BENCH_AB of an
+      // old build, e.g. bisecting); later builds ignore the variable.
+      WEBHOOK_RATE_LIMIT_PER_MINUTE: '1000000',
       BOT_REPLIES_PER_MINUTE: '1000',
       ...options.extraEnv,
     };

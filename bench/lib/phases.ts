@@ -114,10 +114,19 @@ async function startComparison(
 ): Promise<{ server: ServerProcess; target: Target }> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
+  const profile = process.env.BENCH_CPU_PROFILE === '1';
   const server = await startServer(
     name,
     process.execPath,
-    ['-r', 'ts-node/register/transpile-only', join(ROOT, 'bench', 'comparison', `${name}.ts`)],
+    [
+      // BENCH_CPU_PROFILE=1 profiles the comparison servers too, to set their frames beside the app's.
+      ...(profile
+        ? ['--cpu-prof', '--cpu-prof-dir', join(ROOT, 'bench', 'results', 'profiles')]
+        : []),
+      '-r',
+      'ts-node/register/transpile-only',
+      join(ROOT, 'bench', 'comparison', `${name}.ts`),
+    ],
     {
       PATH: process.env.PATH,
       HOME: process.env.HOME,

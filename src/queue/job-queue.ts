@@ -12,6 +12,7 @@ import {
   OnModuleInit,
 } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
+import { Pool, type QueryResultRow } from 'pg';
 import PgBoss from 'pg-boss';
 import type { EntityManager } from 'typeorm';
 import { runWithRequestId } from '../common/logging/request-context';
@@ -103,7 +104,9 @@ const CLAIM_INDEXES = [
  * started_on, retry_count) is set the same way; SKIP LOCKED hands a job to one claimer only, and
  * a job another claimer took meanwhile no longer matches `state < 'active'` once locked. The cap
  * is read from the statement's snapshot: two instances claiming at the same instant may together
- * pass it by one batch.
+ * pass it by one batch. The chosen jobs are locked and updated one primary-key lookup each
+ * (LATERAL, `= ANY (ARRAY(…))`), whatever the planner's statistics: with none (a table never
+ * analyzed) it scanned every waiting job's index entry, or the whole partition, per claim.
  */
 export const CLAIM_FAIRLY = `
   WITH RECURSIVE waiting(organization_id) AS (
@@ -139,16 +142,17 @@ export const CLAIM_FAIRLY = `
     SELECT id FROM candidates ORDER BY turn, created_on, id LIMIT $2::int
   ),
   locked AS (
-    SELECT j.id FROM pgboss.job j
-    WHERE j.name = $1 AND j.id IN (SELECT id FROM chosen) AND j.state < 'active' AND j.start_after < now()
-    FOR UPDATE SKIP LOCKED
+    SELECT l.id FROM chosen c CROSS JOIN LATERAL (
+      SELECT j.id FROM pgboss.job j
+      WHERE j.name = $1 AND j.id = c.id AND j.state < 'active' AND j.start_after < now()
+      FOR UPDATE SKIP LOCKED
+    ) l
   )
   UPDATE pgboss.job j SET
     state = 'active',
     started_on = now(),
     retry_count = CASE WHEN j.started_on IS NOT NULL THEN j.retry_count + 1 ELSE j.retry_count END
-  FROM locked
-  WHERE j.name = $1 AND j.id = locked.id
+  WHERE j.name = $1 AND j.id = ANY (ARRAY(SELECT id FROM locked))
   RETURNING j.id, j.data, j.retry_count AS "retryCount", j.retry_limit AS "retryLimit"`;
 
 /**
@@ -159,8 +163,47 @@ const POSTPONE = `UPDATE pgboss.job
   SET state = 'created', started_on = NULL, start_after = now() + $3 * interval '1 second'
   WHERE name = $1 AND id = $2 AND state = 'active'`;
 
+/**
+ * pg-boss 10.4's complete (plans.js completeJobs, with no output) for a batch of jobs, without
+ * its `RETURNING *` (every column of every row, only to be counted).
+ */
+const COMPLETE = `UPDATE pgboss.job SET completed_on = now(), state = 'completed', output = NULL
+  WHERE name = $1 AND id = ANY($2::uuid[]) AND state = 'active'`;
+
 /** Longest a full pool waits for more free slots before claiming for the ones it has. */
 const CLAIM_GATHER_MS = 20;
+
+/**
+ * After a claim that found fewer jobs than it had room for (the queue ran dry), the next claim
+ * starts this long after it at the earliest, however often webhooks nudge: at hundreds of
+ * webhooks a second a claim per nudge took one or two jobs for a whole statement (the claim is
+ * the queue's most expensive statement), now it takes what arrived meanwhile. A reply waits this
+ * long at most for it.
+ */
+const CLAIM_INTERVAL_MS = 20;
+
+/**
+ * Every claim and completion leaves a dead row version whose entries stay in the partial indexes
+ * the claim walks (job_i5, job_waiting_by_organization, job_active_by_organization) until VACUUM
+ * removes them: oldest first, so every claim stepped over all of them, and without autovacuum
+ * (or between two of its passes, 20% of the table apart) the claim grew with the jobs done. So
+ * the queue vacuums the partitions it works itself, at most every VACUUM_INTERVAL_MS and only
+ * after VACUUM_AFTER_JOBS claims and completions; SKIP_LOCKED: another instance's vacuum of the
+ * same partition is enough. ANALYZE with it: without autovacuum nothing else gathers the
+ * statistics pg-boss's own statements are planned with.
+ */
+const VACUUM_INTERVAL_MS = 10_000;
+const VACUUM_AFTER_JOBS = 500;
+
+interface NamedStatement {
+  name: string;
+  text: string;
+}
+const STATEMENTS = {
+  claim: { name: 'job-queue-claim-fairly', text: CLAIM_FAIRLY },
+  complete: { name: 'job-queue-complete', text: COMPLETE },
+  postpone: { name: 'job-queue-postpone', text: POSTPONE },
+} satisfies Record<string, NamedStatement>;
 
 type Handler<T> = (data: T, job: JobInfo) => Promise<void>;
 
@@ -245,6 +288,18 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
   private ready = false;
   /** Jobs claimed since start, per queue: what the backlog tests read to see nothing is hoarded. */
   private readonly claimedCounts = new Map<string, number>();
+  /**
+   * The queue's own statements (claim, complete, postpone, backlog), named prepared statements on
+   * PostgreSQL: parsed and planned once per connection (the claim's plan cost about as much as
+   * its execution), beside pg-boss's pool rather than queued behind its maintenance.
+   */
+  private readonly pool: Pool;
+  /** False on the embedded PGlite, whose connections share one session (names would clash). */
+  private named = false;
+  /** Completions waiting for the statement in flight to finish, per queue (one statement each). */
+  private readonly completions = new Map<string, Completion>();
+  private jobsSinceVacuum = 0;
+  private vacuumTimer: NodeJS.Timeout | null = null;
 
   constructor(
     @Inject(DATABASE_URL) databaseUrl: string,
@@ -270,13 +325,36 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
       deleteAfterDays: 7,
     });
     this.boss.on('error', (error) => this.logger.error({ err: error }, 'pg-boss error'));
+    this.pool = new Pool({
+      connectionString: databaseUrl,
+      max: 4,
+      application_name: 'job-queue',
+      connectionTimeoutMillis: 5_000,
+      idleTimeoutMillis: 30_000,
+    });
+    this.pool.on('error', (error) => this.logger.warn({ err: error }, 'job queue pool error'));
+  }
+
+  private async query<T extends QueryResultRow>(
+    statement: NamedStatement,
+    values: unknown[],
+  ): Promise<T[]> {
+    const { rows } = await this.pool.query<T>(
+      this.named ? { ...statement, values } : { text: statement.text, values },
+    );
+    return rows;
   }
 
   onModuleInit(): Promise<void> {
     this.started ??= this.boss
       .start()
       .then(() => this.createClaimIndexes())
-      .then(() => {
+      .then(async () => {
+        const [{ version }] = await this.query<{ version: string }>(
+          { name: 'job-queue-version', text: 'SELECT version()' },
+          [],
+        );
+        this.named = !version.includes('PGlite');
         this.ready = true;
       });
     return this.started;
@@ -366,8 +444,10 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
 
   /** The backlog of every queue this process defined. */
   async backlog(): Promise<QueueBacklog[]> {
-    if (!this.running || this.defined.size === 0) return [];
-    return (await this.boss.getDb().executeSql(QUEUE_BACKLOG, [[...this.defined]])).rows;
+    if (!this.ready || this.defined.size === 0) return [];
+    return this.query<QueueBacklog>({ name: 'job-queue-backlog', text: QUEUE_BACKLOG }, [
+      [...this.defined],
+    ]);
   }
 
   /** Wakes this process's idle workers at once instead of waiting for their next poll. */
@@ -397,6 +477,12 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
     if (options.fetchers <= 0 || options.maxInFlight <= 0) return;
     await this.onModuleInit();
     const slots = new Slots(options.maxInFlight);
+    // Vacuum only where jobs are claimed and completed, and only on PostgreSQL (PGlite is the
+    // embedded development database, in this process's own thread).
+    if (this.named && !this.vacuumTimer) {
+      this.vacuumTimer = setInterval(() => void this.vacuum(), VACUUM_INTERVAL_MS);
+      this.vacuumTimer.unref();
+    }
     for (let i = 0; i < options.fetchers; i += 1) {
       this.loops.push(this.fetchLoop(name, options, slots, handler));
     }
@@ -409,6 +495,7 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
     handler: Handler<T>,
   ): Promise<void> {
     const pollMs = this.config.queuePollSeconds * 1_000;
+    let lastDryClaim = 0;
     while (!this.stopping) {
       const pausedMs = (options.pausedUntil?.() ?? 0) - Date.now();
       if (pausedMs > 0) {
@@ -423,6 +510,12 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
         await slots.waitForFree(Math.max(1, Math.floor(slots.size / 8)), CLAIM_GATHER_MS);
         continue;
       }
+      // The queue was dry a moment ago: let what arrives meanwhile be claimed in one statement.
+      const wait = lastDryClaim + CLAIM_INTERVAL_MS - Date.now();
+      if (wait > 0) {
+        await new Promise((resolve) => setTimeout(resolve, wait));
+        continue;
+      }
       // Reserved before the claim, so several loops sharing the slots never claim more than free.
       slots.busy += wanted;
       let jobs: ClaimedJob<T>[] = [];
@@ -433,6 +526,7 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
       }
       slots.release(wanted - jobs.length);
       this.claimedCounts.set(name, this.claimedCount(name) + jobs.length);
+      this.jobsSinceVacuum += jobs.length;
       for (const job of jobs) {
         const run = this.run(name, job, handler).finally(() => {
           this.running.delete(run);
@@ -442,15 +536,55 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
       }
       // Fewer than asked: the queue is dry, or its organizations are at their cap until one of
       // their jobs ends (here or, seen at the next poll, on another instance).
-      if (jobs.length < wanted) await this.idle(name, pollMs, slots, true);
+      if (jobs.length < wanted) {
+        lastDryClaim = Date.now();
+        await this.idle(name, pollMs, slots, true);
+      }
     }
   }
 
-  private async claim<T>(name: string, limit: number, perOrganization: number) {
-    const { rows } = await this.boss
-      .getDb()
-      .executeSql(CLAIM_FAIRLY, [name, limit, perOrganization]);
-    return rows as ClaimedJob<T>[];
+  private claim<T>(name: string, limit: number, perOrganization: number) {
+    return this.query<ClaimedJob<T> & QueryResultRow>(STATEMENTS.claim, [
+      name,
+      limit,
+      perOrganization,
+    ]);
+  }
+
+  /**
+   * Completes a job: jobs finishing while another completion of their queue is in flight are
+   * completed together by the next statement (no waiting added: a completion starts at once when
+   * none is in flight).
+   */
+  private complete(name: string, id: string): Promise<void> {
+    let completion = this.completions.get(name);
+    if (!completion) {
+      completion = new Completion((ids) => this.query(STATEMENTS.complete, [name, ids]));
+      this.completions.set(name, completion);
+    }
+    return completion.add(id);
+  }
+
+  /** VACUUM the partitions of the queues this process works, once enough jobs moved (see VACUUM_AFTER_JOBS). */
+  private async vacuum(): Promise<void> {
+    if (this.stopping || this.jobsSinceVacuum < VACUUM_AFTER_JOBS) return;
+    this.jobsSinceVacuum = 0;
+    try {
+      const partitions = await this.query<{ partition: string }>(
+        {
+          name: 'job-queue-partitions',
+          text: 'SELECT partition_name AS partition FROM pgboss.queue WHERE name = ANY($1::text[])',
+        },
+        [[...this.defined]],
+      );
+      for (const { partition } of partitions) {
+        await this.pool.query(
+          `VACUUM (ANALYZE, SKIP_LOCKED) pgboss."${partition.replaceAll('"', '""')}"`,
+        );
+      }
+    } catch (error) {
+      this.logger.warn({ err: error }, 'could not vacuum the job table');
+    }
   }
 
   private async run<T>(name: string, job: ClaimedJob<T>, handler: Handler<T>): Promise<void> {
@@ -503,9 +637,9 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
       try {
         const postpone = (failure as { postponeSeconds?: number } | null)?.postponeSeconds;
         if (failure === null) {
-          await this.boss.complete(name, id);
+          await this.complete(name, id);
         } else if (postpone !== undefined) {
-          await this.boss.getDb().executeSql(POSTPONE, [name, id, postpone]);
+          await this.query(STATEMENTS.postpone, [name, id, postpone]);
         } else {
           const message = failure instanceof Error ? failure.message : String(failure);
           await this.boss.fail(name, id, { message });
@@ -518,6 +652,7 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
             );
           }
         }
+        this.jobsSinceVacuum += 1;
         return;
       } catch (error) {
         if (Date.now() > deadline) {
@@ -548,8 +683,43 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
     ]);
     clearTimeout(timer);
     if (!drained) this.logger.warn('jobs still running at shutdown; they are retried after expiry');
+    if (this.vacuumTimer) clearInterval(this.vacuumTimer);
     await this.boss.stop({ graceful: true, wait: true, timeout: 1_000 }).catch((error: unknown) => {
       this.logger.warn({ err: error }, 'pg-boss did not stop cleanly');
     });
+    await this.pool.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Group commit for completions: one statement in flight; ids added meanwhile go together in the
+ * next one. Each add() settles with the statement that carried its id.
+ */
+class Completion {
+  private waiting: { id: string; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  private inFlight = false;
+
+  constructor(private readonly run: (ids: string[]) => Promise<unknown>) {}
+
+  add(id: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ id, resolve, reject });
+      if (!this.inFlight) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.inFlight = true;
+    while (this.waiting.length) {
+      const batch = this.waiting;
+      this.waiting = [];
+      try {
+        await this.run(batch.map((entry) => entry.id));
+        for (const entry of batch) entry.resolve();
+      } catch (error) {
+        for (const entry of batch) entry.reject(error);
+      }
+    }
+    this.inFlight = false;
   }
 }

@@ -25,11 +25,7 @@ import { ErrorBody } from '../errors/error-codes';
 import { Errors } from '../errors/errors';
 import { toErrorBody } from '../errors/http-exception.filter';
 import { IdempotencyKeyStore } from './idempotency-key.store';
-import {
-  IDEMPOTENCY_KEY_HEADER,
-  IDEMPOTENT,
-  IDEMPOTENCY_KEY_PATTERN,
-} from './idempotent.decorator';
+import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENT, IDEMPOTENCY_KEY_PATTERN } from './idempotency-key';
 
 export const REPLAYED_HEADER = 'Idempotent-Replayed';
 
