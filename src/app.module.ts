@@ -43,7 +43,7 @@ export class AppModule {
         LoggerModule.forRoot(loggerOptions(config, logStream)),
         // Its request interceptor only matters when the SDK is initialised (instrument.ts).
         ...(config.sentryDsn ? [SentryModule.forRoot()] : []),
-        TypeOrmModule.forRoot(dataSourceOptions(databaseUrl)),
+        TypeOrmModule.forRoot(dataSourceOptions(databaseUrl, config.databasePoolSize)),
         DatabaseModule,
         QueueModule,
         MetricsModule,

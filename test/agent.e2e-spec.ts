@@ -100,6 +100,18 @@ describe('agent (local provider): POST /api/chatbots/:chatbotId/agent/reply', ()
     }
   });
 
+  it("the SMS reply job's read of a chatbot (one prepared statement) is the dashboard's, scoped alike", async () => {
+    const chatbots = t.running.app.get(ChatbotsService);
+    const forReply = await chatbots.getForReply(organizationId, chatbotId);
+    const { organization: _relation, ...entity } = await chatbots.get(organizationId, chatbotId);
+    expect({ ...forReply }).toEqual({ ...entity });
+    expect(forReply).toMatchObject({ fallbackMessage: FALLBACK, language: 'english' });
+    const other = await t.createOrganization();
+    await expect(chatbots.getForReply(other.organizationId, chatbotId)).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+  });
+
   it('answers the same question the same way every time', async () => {
     const first = (await reply('what about returns and delivery?').expect(200)).body;
     for (let i = 0; i < 3; i += 1) {

@@ -63,7 +63,13 @@ describe('inbound SMS answered by the agent', () => {
     const customer = randomNumber();
     const delivery = await textFromCustomer(ctx, channel, customer, 'Hello, are you open today?');
     expect(delivery.status).toBe(200);
-    expect(delivery.body).toContain('<Response/>');
+    expect(delivery.body).toBe('<?xml version="1.0" encoding="UTF-8"?><Response/>');
+    // Written in one end() with the headers Nest set before the handler: no ETag hashed.
+    expect(delivery.headers).toMatchObject({
+      'content-type': 'text/xml; charset=utf-8',
+      'content-length': String(delivery.body.length),
+    });
+    expect(delivery.headers.etag).toBeUndefined();
 
     const [reply] = await ctx.twilio.waitForMessages(1, 10_000, (m) => m.to === customer);
     expect(reply.from).toBe(channel.phoneNumber);

@@ -137,3 +137,67 @@ describe('JobQueue: a job postponed untried', () => {
     expect(runs[1].at - runs[0].at).toBeGreaterThanOrEqual(2_000 - 50);
   });
 });
+
+// The embedded PGlite runs in this process's thread and is never vacuumed by the queue.
+const onPostgres = process.env.DATABASE_URL ? describe : describe.skip;
+
+onPostgres(
+  'JobQueue: the partition of a queue it works is vacuumed as jobs move (PostgreSQL)',
+  () => {
+    let t: TestApp;
+    let db: DataSource;
+    let queue: JobQueue;
+    const WORKED = { ...QUEUE, name: 'job-queue-vacuum-check' };
+
+    beforeAll(async () => {
+      t = await startTestApp({ REPLY_WORKER_CONCURRENCY: '0' });
+      db = t.running.app.get(DataSource);
+      queue = t.running.app.get(JobQueue);
+      await queue.define(WORKED);
+    });
+
+    afterAll(() => t?.close());
+
+    it('after 500 claims and completions, within one vacuum interval: dead versions removed, statistics gathered', async () => {
+      const [{ partition }] = await db.query(
+        `SELECT partition_name AS partition FROM pgboss.queue WHERE name = $1`,
+        [WORKED.name],
+      );
+      const counts = async () =>
+        (
+          await db.query(
+            `SELECT vacuum_count + autovacuum_count AS vacuums, analyze_count + autoanalyze_count AS analyzes
+           FROM pg_stat_user_tables WHERE schemaname = 'pgboss' AND relname = $1`,
+            [partition],
+          )
+        )[0] as { vacuums: string; analyzes: string };
+      const before = await counts();
+      await db.query(
+        `WITH source AS (SELECT jsonb_build_object('n', n) AS data, 'v' || n AS singleton_key
+                       FROM generate_series(1, 600) AS n)
+       ${insertJobsSql('source', '$1')}`,
+        [WORKED.name],
+      );
+      await queue.work(
+        WORKED.name,
+        { fetchers: 1, maxInFlight: 100, maxInFlightPerOrganization: 1_000 },
+        async () => undefined,
+      );
+      queue.nudge(WORKED.name);
+      await eventually(async () => {
+        const [{ done }] = await db.query(
+          `SELECT count(*)::int AS done FROM pgboss.job WHERE name = $1 AND state = 'completed'`,
+          [WORKED.name],
+        );
+        return done === 600;
+      }, 30_000);
+      await eventually(async () => {
+        const now = await counts();
+        return Number(now.vacuums) > Number(before.vacuums) &&
+          Number(now.analyzes) > Number(before.analyzes)
+          ? now
+          : null;
+      }, 25_000);
+    });
+  },
+);

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import type { Pool } from 'pg';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { keyIdOf } from '../src/modules/crypto/credential-cipher';
 import { ApiKeysService } from '../src/modules/organizations/api-keys.service';
 import {
@@ -21,9 +23,14 @@ describe('platform: health, auth, errors, docs', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestApp({ DATABASE_POOL_SIZE: '3' });
   });
   afterAll(() => t.close());
+
+  it('sizes its pool by DATABASE_POOL_SIZE', () => {
+    const pool = (t.running.app.get(DataSource).driver as PostgresDriver).master as Pool;
+    expect(pool.options.max).toBe(3);
+  });
 
   it('GET /api/health answers ok without a key', async () => {
     const res = await request(t.http).get('/api/health').expect(200);
@@ -132,10 +139,18 @@ describe('platform: health, auth, errors, docs', () => {
     await request(t.http).get('/api/docs-webhooks').expect(200).expect('Content-Type', /html/);
   });
 
-  it('sets helmet security headers', async () => {
+  it('sets helmet security headers, except on the Twilio webhooks, whose answers no browser reads', async () => {
     const res = await request(t.http).get('/api/health');
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['x-powered-by']).toBeUndefined();
+    const webhook = await request(t.http)
+      .post('/api/webhooks/twilio/sms')
+      .type('form')
+      .send({ Body: 'hi' })
+      .expect(403);
+    expect(webhook.headers['x-content-type-options']).toBeUndefined();
+    expect(webhook.headers['content-security-policy']).toBeUndefined();
+    expect(webhook.headers['x-powered-by']).toBeUndefined();
   });
 
   it('never logs the Authorization header', async () => {

@@ -54,6 +54,14 @@ describe('loadConfig', () => {
     );
   });
 
+  it('keeps a pool of 4 connections per instance unless DATABASE_POOL_SIZE says otherwise', () => {
+    expect(loadConfig(base).databasePoolSize).toBe(4);
+    expect(loadConfig({ ...base, DATABASE_POOL_SIZE: '12' }).databasePoolSize).toBe(12);
+    expect(failure({ ...base, DATABASE_POOL_SIZE: '0' }).message).toBe(
+      'Invalid configuration: DATABASE_POOL_SIZE must be between 1 and 100',
+    );
+  });
+
   it('seeds a demo organization only on an embedded database on disk, outside production', () => {
     expect(loadConfig(base).demoOrganization).toBe(true);
     expect(loadConfig({ ...base, NODE_ENV: 'production' }).demoOrganization).toBe(false);

@@ -17,6 +17,11 @@ export interface AppConfig {
   databaseUrl: string | null;
   /** How long the API waits at start for a DATABASE_URL that refuses connections or is starting up. */
   databaseWaitSeconds: number;
+  /**
+   * Connections of the app's own pool (DATABASE_POOL_SIZE): statements running at once per
+   * instance; the job queue keeps a few of its own beside it.
+   */
+  databasePoolSize: number;
   pgliteDataDir: string;
   /** Current key first; previous keys are accepted for decryption only. */
   encryptionKeys: { current: Buffer; previous: Buffer[]; generatedAt?: string };
@@ -278,6 +283,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     port,
     databaseUrl,
     databaseWaitSeconds: parseInteger(env, 'DATABASE_WAIT_SECONDS', 30, 0, 3600),
+    databasePoolSize: parseInteger(env, 'DATABASE_POOL_SIZE', 4, 1, 100),
     pgliteDataDir,
     encryptionKeys: loadEncryptionKeys(env, nodeEnv, dataDir),
     publicBaseUrl,

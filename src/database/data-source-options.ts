@@ -2,8 +2,11 @@ import { join } from 'node:path';
 import { DataSourceOptions } from 'typeorm';
 import { SnakeNamingStrategy } from './snake-naming.strategy';
 
-/** One definition of the connection, shared by the app, the CLI and `migration:generate`. */
-export function dataSourceOptions(url: string): DataSourceOptions {
+/**
+ * One definition of the connection, shared by the app, the CLI and `migration:generate`.
+ * `poolSize`: statements running at once (DATABASE_POOL_SIZE for the app).
+ */
+export function dataSourceOptions(url: string, poolSize = 4): DataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -14,11 +17,11 @@ export function dataSourceOptions(url: string): DataSourceOptions {
     synchronize: false,
     migrationsRun: false,
     extra: {
-      // Statements running at once, per instance. More than the database's cores only queue
-      // inside PostgreSQL instead of here: on 2 cores, web-only A/B (4 rounds each) 10 -> 4
-      // connections took the database's CPU per webhook from 0.92 to 0.68 ms (20: 0.94 ms), and
-      // with the reply workers from 2.07 to 1.67 ms at the same reply drain rate.
-      max: 4,
+      // More than the database's cores only queue inside PostgreSQL instead of here: on 2
+      // cores, web-only A/B (4 rounds each) 10 -> 4 connections took the database's CPU per
+      // webhook from 0.92 to 0.68 ms (20: 0.94 ms), and with the reply workers from 2.07 to
+      // 1.67 ms at the same reply drain rate.
+      max: poolSize,
       // Fail fast instead of queueing forever when the database is gone: health answers 503
       // and webhooks answer 503 rather than hanging past Twilio's 15 s.
       connectionTimeoutMillis: 5_000,

@@ -15,6 +15,8 @@ import { countSegments } from './segments';
 export interface WebhookDelivery {
   status: number;
   body: string;
+  /** The answer's headers, lower-case names. */
+  headers: Record<string, string>;
   /** The parameters sent (and signed). */
   params: Record<string, string>;
   signature: string;
@@ -136,7 +138,13 @@ async function deliver(
     },
     body: method === 'GET' ? undefined : new URLSearchParams(params).toString(),
   });
-  return { status: response.status, body: await response.text(), params, signature };
+  return {
+    status: response.status,
+    body: await response.text(),
+    headers: Object.fromEntries(response.headers),
+    params,
+    signature,
+  };
 }
 
 /** `target`, with `signed`'s query string unless it has one of its own. */

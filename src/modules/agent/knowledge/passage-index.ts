@@ -4,7 +4,9 @@
  * regconfig (never interpolated).
  */
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
+import { PreparedStatements } from '../../../database/prepared-statements';
+import { statement } from '../../../database/statement';
 import type { Chatbot } from '../chatbot.entity';
 import { textSearchConfig } from '../text-search-languages';
 import { SearchTerm, searchTerms, termQuery, toOrTsQuery } from './search-terms';
@@ -20,6 +22,34 @@ export interface RetrievedPassage {
   /** ts_rank_cd of the passage for the OR query. */
   rank: number;
 }
+
+/** Each text's lexemes, as the index sees them (every reply's question goes through it). */
+const LEXEMES = statement<{ config: string; texts: string[] }>(
+  'passage-lexemes',
+  (p) => `SELECT tsvector_to_array(to_tsvector(${p.config}::regconfig, t.text)) AS lexemes
+    FROM unnest(${p.texts}::text[]) WITH ORDINALITY AS t(text, ord)
+    ORDER BY t.ord`,
+);
+
+/**
+ * A chatbot's passages that match the OR query, best first. matched_terms counts the terms a
+ * passage contains, each tested with its own tsquery so prefix terms count like the OR query
+ * matches them.
+ */
+const SEARCH = statement<{ chatbotId: string; query: string; terms: string[]; limit: number }>(
+  'passage-search',
+  (
+    p,
+  ) => `SELECT pa.id AS passage_id, pa.document_id, d.title AS document_title, pa.position, pa.content,
+      (SELECT count(*)::int FROM unnest(${p.terms}::tsquery[]) AS term
+       WHERE pa.search_vector @@ term) AS matched_terms,
+      ts_rank_cd(pa.search_vector, ${p.query}::tsquery) AS rank
+    FROM knowledge_passages pa
+    JOIN knowledge_documents d ON d.id = pa.document_id
+    WHERE pa.chatbot_id = ${p.chatbotId} AND pa.search_vector @@ ${p.query}::tsquery
+    ORDER BY matched_terms DESC, rank DESC, pa.document_id, pa.position
+    LIMIT ${p.limit}`,
+);
 
 export interface KnowledgeSearchResult {
   /** The question's search terms (lexemes after stemming and stop words). */
@@ -40,7 +70,7 @@ interface PassageRow {
 
 @Injectable()
 export class PassageIndex {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly statements: PreparedStatements) {}
 
   /** Stores a document's passages, in order, with their vectors. */
   async insertPassages(
@@ -69,12 +99,10 @@ export class PassageIndex {
   /** The lexemes of each text, as the index sees them (stemmed, stop words removed). */
   async lexemes(language: string, texts: string[]): Promise<string[][]> {
     if (!texts.length) return [];
-    const rows: { lexemes: string[] }[] = await this.dataSource.query(
-      `SELECT tsvector_to_array(to_tsvector($1::regconfig, t.text)) AS lexemes
-       FROM unnest($2::text[]) WITH ORDINALITY AS t(text, ord)
-       ORDER BY t.ord`,
-      [textSearchConfig(language), texts],
-    );
+    const rows = await this.statements.run<{ lexemes: string[] }>(LEXEMES, {
+      config: textSearchConfig(language),
+      texts,
+    });
     return rows.map((row) => row.lexemes);
   }
 
@@ -88,20 +116,12 @@ export class PassageIndex {
     const terms = searchTerms(lexemes, chatbot.language);
     const query = toOrTsQuery(terms);
     if (!query) return { terms, passages: [] };
-    // matched_terms counts the terms a passage contains, each tested with its own tsquery so
-    // prefix terms count like the OR query matches them.
-    const rows: PassageRow[] = await this.dataSource.query(
-      `SELECT p.id AS passage_id, p.document_id, d.title AS document_title, p.position, p.content,
-              (SELECT count(*)::int FROM unnest($3::tsquery[]) AS term
-               WHERE p.search_vector @@ term) AS matched_terms,
-              ts_rank_cd(p.search_vector, $2::tsquery) AS rank
-       FROM knowledge_passages p
-       JOIN knowledge_documents d ON d.id = p.document_id
-       WHERE p.chatbot_id = $1 AND p.search_vector @@ $2::tsquery
-       ORDER BY matched_terms DESC, rank DESC, p.document_id, p.position
-       LIMIT $4`,
-      [chatbot.id, query, terms.map(termQuery), limit],
-    );
+    const rows = await this.statements.run<PassageRow>(SEARCH, {
+      chatbotId: chatbot.id,
+      query,
+      terms: terms.map(termQuery),
+      limit,
+    });
     return {
       terms,
       passages: rows.map((row) => ({

@@ -42,7 +42,7 @@ function setUp(inbound: InboundForReply | null, answer: () => Promise<{ text: st
   const reporter = { capture: jest.fn() };
   const useCase = new SendSmsReplyUseCase(
     messages as unknown as MessageStore,
-    { get: jest.fn(async () => CHATBOT) } as unknown as ChatbotsService,
+    { getForReply: jest.fn(async () => CHATBOT) } as unknown as ChatbotsService,
     agent as unknown as AgentService,
     delivery as unknown as SmsDeliveryService,
     reporter as unknown as SmsErrorReporter,

@@ -70,7 +70,7 @@ export class SendSmsReplyUseCase {
   }
 
   private async compose(inbound: InboundForReply, job: JobInfo): Promise<string> {
-    const chatbot = await this.chatbots.get(inbound.organization_id, inbound.chatbot_id);
+    const chatbot = await this.chatbots.getForReply(inbound.organization_id, inbound.chatbot_id);
     if (!inbound.body.trim()) return chatbot.mediaOnlyReply;
     try {
       const answer = await this.agent.reply({

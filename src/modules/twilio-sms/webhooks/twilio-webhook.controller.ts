@@ -1,4 +1,14 @@
-import { Body, Controller, Header, HttpCode, Post, Query, Req, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Header,
+  HttpCode,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
 import {
   ApiBody,
   ApiConsumes,
@@ -11,6 +21,7 @@ import {
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
+import type { Response } from 'express';
 import { ApiErrors } from '../../../common/errors/api-errors.decorator';
 import { requestTrace } from '../../../common/logging/request-id';
 import { MetricsService } from '../../../common/metrics/metrics.service';
@@ -22,6 +33,12 @@ import { ReceiveInboundSmsUseCase } from '../inbound/receive-inbound-sms.use-cas
 import { ChannelNumberField, SignedRequest, TwilioSignatureGuard } from './twilio-signature.guard';
 
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
+/**
+ * Set by Nest before the handler runs (with the status); the handler ends the response with the
+ * TwiML itself: Express's send() (content-type negotiation, an ETag hash, freshness) did nothing
+ * Twilio reads, for every SMS.
+ */
+const TWIML_CONTENT_TYPE = 'text/xml; charset=utf-8';
 
 /** Twilio reads nothing from the answer; `<Response/>` tells it to send no TwiML reply. */
 const TwimlOkResponse = () =>
@@ -76,12 +93,13 @@ export class TwilioWebhookController {
   @ApiBody({ schema: { $ref: getSchemaPath('TwilioInboundSms') } })
   @TwimlOkResponse()
   @HttpCode(200)
-  @Header('Content-Type', 'text/xml')
+  @Header('Content-Type', TWIML_CONTENT_TYPE)
   @ChannelNumberField('To')
   async inbound(
     @Req() request: SignedRequest,
+    @Res() response: Response,
     @Body() params: Record<string, string | string[]>,
-  ): Promise<string> {
+  ): Promise<void> {
     await this.receiveInbound.execute({
       channel: request.smsChannel!,
       params,
@@ -89,7 +107,7 @@ export class TwilioWebhookController {
       verifyWithCurrentRow: () => this.signature.verifyWithCurrentRow(request, 'To'),
     });
     this.metrics.webhookAccepted('inbound');
-    return EMPTY_TWIML;
+    response.end(EMPTY_TWIML);
   }
 
   @Post(STATUS_CALLBACK_ROUTE)
@@ -110,15 +128,16 @@ export class TwilioWebhookController {
   @ApiBody({ schema: { $ref: getSchemaPath('TwilioStatusCallback') } })
   @TwimlOkResponse()
   @HttpCode(200)
-  @Header('Content-Type', 'text/xml')
+  @Header('Content-Type', TWIML_CONTENT_TYPE)
   @ChannelNumberField('From')
   async status(
     @Req() request: SignedRequest,
+    @Res() response: Response,
     @Body() params: Record<string, string | string[]>,
     @Query(STATUS_CALLBACK_MESSAGE_ID) messageId: unknown,
-  ): Promise<string> {
+  ): Promise<void> {
     await this.updateDeliveryStatus.execute(request.smsChannel!, params, messageId);
     this.metrics.statusCallback(params.MessageStatus);
-    return EMPTY_TWIML;
+    response.end(EMPTY_TWIML);
   }
 }
