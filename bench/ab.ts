@@ -149,24 +149,9 @@ async function main(): Promise<void> {
     }
     const load = (variant: Variant, seconds: number, paced = rate > 0): Promise<LoadResult> => {
       let n = 0;
-      if (paced)
-        return runPaced({
-          baseUrl: variant.app.baseUrl,
-          serverPid: variant.app.server.pid,
-          rate,
-          durationSeconds: seconds,
-          next: () =>
-            signedInbound(
-              variant.app.baseUrl,
-              variant.channels[n % variant.channels.length],
-              numberIn(555, Math.floor(Math.random() * config.customers)),
-              QUESTIONS[n++ % QUESTIONS.length],
-            ),
-        });
-      return runAutocannon({
+      const target = {
         baseUrl: variant.app.baseUrl,
         serverPid: variant.app.server.pid,
-        connections: config.connections,
         durationSeconds: seconds,
         next: () =>
           signedInbound(
@@ -175,7 +160,10 @@ async function main(): Promise<void> {
             numberIn(555, Math.floor(Math.random() * config.customers)),
             QUESTIONS[n++ % QUESTIONS.length],
           ),
-      });
+      };
+      return paced
+        ? runPaced({ ...target, rate })
+        : runAutocannon({ ...target, connections: config.connections });
     };
     for (const variant of variants) {
       await load(variant, Math.max(config.warmupSeconds, 3), false);

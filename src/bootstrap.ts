@@ -19,7 +19,7 @@ import {
   requireJsonBody,
 } from './common/errors/body-error.middleware';
 import { requestLogging } from './common/logging/logger-options';
-import { WEBHOOK_PATH } from './common/sms';
+import { isWebhookUrl } from './common/sms';
 import { QuietBootLogger } from './common/logging/quiet-boot-logger';
 import { REQUEST_ID_HEADER, requestIdMiddleware } from './common/logging/request-id';
 import { httpMetricsMiddleware, METRICS_PATH } from './common/metrics/http-metrics.middleware';
@@ -92,10 +92,9 @@ function reachableFirst(document: OpenAPIObject): OpenAPIObject {
   };
 }
 
-/** `middleware` for every request but Twilio's webhooks (the inbound path and the status callback below it). */
+/** `middleware` for every request but Twilio's webhooks. */
 export function exceptWebhooks(middleware: RequestHandler): RequestHandler {
-  return (req, res, next) =>
-    req.url.startsWith(WEBHOOK_PATH) ? next() : middleware(req, res, next);
+  return (req, res, next) => (isWebhookUrl(req.url) ? next() : middleware(req, res, next));
 }
 
 export interface ApplicationOptions {

@@ -19,16 +19,29 @@ export interface PreparedStatement {
   text: string;
 }
 
+/**
+ * Whether the server keeps named statements per connection. Asks the server itself: a
+ * DATABASE_URL may point at a PGlite served on loopback too.
+ */
+export async function takesNamedStatements(
+  query: (text: string) => Promise<{ version: string }[]>,
+): Promise<boolean> {
+  const [{ version }] = await query('SELECT version()');
+  return !version.includes('PGlite');
+}
+
+/** `statement` as pg's query config: named where the server takes names, unnamed on PGlite. */
+export const queryConfig = (statement: PreparedStatement, values: unknown[], named: boolean) =>
+  named ? { name: statement.name, text: statement.text, values } : { text: statement.text, values };
+
 @Injectable()
 export class PreparedStatements implements OnModuleInit {
   private named = false;
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** Asks the server itself: a DATABASE_URL may point at a PGlite served on loopback too. */
   async onModuleInit(): Promise<void> {
-    const [{ version }]: { version: string }[] = await this.dataSource.query('SELECT version()');
-    this.named = !version.includes('PGlite');
+    this.named = await takesNamedStatements((text) => this.dataSource.query(text));
   }
 
   async query<T extends QueryResultRow>(
@@ -36,11 +49,7 @@ export class PreparedStatements implements OnModuleInit {
     values: unknown[],
   ): Promise<T[]> {
     const pool = (this.dataSource.driver as PostgresDriver).master as Pool;
-    const result = await pool.query<T>(
-      this.named
-        ? { name: statement.name, text: statement.text, values }
-        : { text: statement.text, values },
-    );
+    const result = await pool.query<T>(queryConfig(statement, values, this.named));
     return result.rows;
   }
 

@@ -13,9 +13,9 @@ import type {
   ReferenceObject,
   SchemaObject,
 } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import { WEBHOOKS_PREFIX } from '../common/sms';
 import { WEBHOOK_SCHEMAS } from '../modules/twilio-sms';
 
-export const WEBHOOK_PATH_PREFIX = '/api/webhooks/';
 const EXAMPLE_UUID = '3f0b6a9e-8d0c-4c1e-9a51-2b7f5f7f2f10';
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 
@@ -96,6 +96,21 @@ function describeUuidPathParameters(document: OpenAPIObject): void {
   }
 }
 
+const SCHEMA_REF = '#/components/schemas/';
+
+/** Calls `onRef` with the schema name of every `$ref` inside `value`, and the object holding it. */
+function forEachSchemaRef(
+  value: unknown,
+  onRef: (name: string, holder: Record<string, unknown>) => void,
+): void {
+  if (Array.isArray(value)) value.forEach((item) => forEachSchemaRef(item, onRef));
+  else if (value && typeof value === 'object') {
+    const object = value as Record<string, unknown>;
+    if (typeof object.$ref === 'string') onRef(object.$ref.replace(SCHEMA_REF, ''), object);
+    Object.values(object).forEach((item) => forEachSchemaRef(item, onRef));
+  }
+}
+
 /** `CreateChatbotDto` → `CreateChatbot`: the class suffix says nothing to a generated client. */
 function renameSchemas(document: OpenAPIObject): void {
   const schemas = document.components?.schemas ?? {};
@@ -108,19 +123,11 @@ function renameSchemas(document: OpenAPIObject): void {
   document.components!.schemas = Object.fromEntries(
     Object.entries(schemas).map(([name, schema]) => [renamed.get(name) ?? name, schema]),
   );
-  const rewrite = (value: unknown): void => {
-    if (Array.isArray(value)) value.forEach(rewrite);
-    else if (value && typeof value === 'object') {
-      const object = value as Record<string, unknown>;
-      if (typeof object.$ref === 'string') {
-        const name = object.$ref.replace('#/components/schemas/', '');
-        if (renamed.has(name)) object.$ref = `#/components/schemas/${renamed.get(name)}`;
-      }
-      Object.values(object).forEach(rewrite);
-    }
+  const rewrite = (name: string, holder: Record<string, unknown>) => {
+    if (renamed.has(name)) holder.$ref = `${SCHEMA_REF}${renamed.get(name)}`;
   };
-  rewrite(document.paths);
-  rewrite(document.components!.schemas);
+  forEachSchemaRef(document.paths, rewrite);
+  forEachSchemaRef(document.components!.schemas, rewrite);
 }
 
 /** What a validation error of this operation looks like: its first body field, path id or query. */
@@ -177,20 +184,12 @@ function subset(
   const paths = Object.fromEntries(Object.entries(document.paths).filter(([path]) => keep(path)));
   const schemas = document.components?.schemas ?? {};
   const reached = new Set<string>();
-  const walk = (value: unknown): void => {
-    if (Array.isArray(value)) value.forEach(walk);
-    else if (value && typeof value === 'object') {
-      const object = value as Record<string, unknown>;
-      if (typeof object.$ref === 'string') {
-        const name = object.$ref.replace('#/components/schemas/', '');
-        if (!reached.has(name)) {
-          reached.add(name);
-          walk(schemas[name]);
-        }
-      }
-      Object.values(object).forEach(walk);
-    }
-  };
+  const walk = (value: unknown): void =>
+    forEachSchemaRef(value, (name) => {
+      if (reached.has(name)) return;
+      reached.add(name);
+      walk(schemas[name]);
+    });
   walk(paths);
   const tags = new Set(
     Object.values(paths).flatMap((item) => METHODS.flatMap((method) => item[method]?.tags ?? [])),
@@ -216,8 +215,8 @@ export function buildOpenApiDocuments(
   renameSchemas(document);
   fitValidationExamples(document);
   return {
-    dashboard: subset(document, (path) => !path.startsWith(WEBHOOK_PATH_PREFIX), {}),
-    webhooks: subset(document, (path) => path.startsWith(WEBHOOK_PATH_PREFIX), {
+    dashboard: subset(document, (path) => !path.startsWith(WEBHOOKS_PREFIX), {}),
+    webhooks: subset(document, (path) => path.startsWith(WEBHOOKS_PREFIX), {
       title: 'SMS channel API: Twilio webhooks',
       description:
         "Where Twilio posts: the inbound message webhook and the status callback. Not for the dashboard's client: Twilio calls these, signed with X-Twilio-Signature (HMAC-SHA1 of the URL and the form fields with the channel's Auth Token), as form posts answered with TwiML.",

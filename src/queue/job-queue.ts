@@ -18,6 +18,11 @@ import type { EntityManager } from 'typeorm';
 import { runWithRequestId } from '../common/logging/request-context';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DATABASE_URL } from '../database/database.tokens';
+import {
+  type PreparedStatement,
+  queryConfig,
+  takesNamedStatements,
+} from '../database/prepared-statements';
 import { Completion } from './completion';
 
 export interface QueueDefinition {
@@ -196,15 +201,11 @@ const CLAIM_INTERVAL_MS = 20;
 const VACUUM_INTERVAL_MS = 10_000;
 const VACUUM_AFTER_JOBS = 500;
 
-interface NamedStatement {
-  name: string;
-  text: string;
-}
 const STATEMENTS = {
   claim: { name: 'job-queue-claim-fairly', text: CLAIM_FAIRLY },
   complete: { name: 'job-queue-complete', text: COMPLETE },
   postpone: { name: 'job-queue-postpone', text: POSTPONE },
-} satisfies Record<string, NamedStatement>;
+} satisfies Record<string, PreparedStatement>;
 
 type Handler<T> = (data: T, job: JobInfo) => Promise<void>;
 
@@ -337,12 +338,10 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   private async query<T extends QueryResultRow>(
-    statement: NamedStatement,
+    statement: PreparedStatement,
     values: unknown[],
   ): Promise<T[]> {
-    const { rows } = await this.pool.query<T>(
-      this.named ? { ...statement, values } : { text: statement.text, values },
-    );
+    const { rows } = await this.pool.query<T>(queryConfig(statement, values, this.named));
     return rows;
   }
 
@@ -351,11 +350,7 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
       .start()
       .then(() => this.createClaimIndexes())
       .then(async () => {
-        const [{ version }] = await this.query<{ version: string }>(
-          { name: 'job-queue-version', text: 'SELECT version()' },
-          [],
-        );
-        this.named = !version.includes('PGlite');
+        this.named = await takesNamedStatements(async (text) => (await this.pool.query(text)).rows);
         this.ready = true;
       });
     return this.started;

@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { isWebhookUrl } from '../sms';
 import { ErrorBody } from './error-codes';
 import { Errors, JSON_MAX_DEPTH } from './errors';
 
@@ -25,20 +26,17 @@ export function rejectDeepJson(_req: unknown, _res: unknown, buffer: Buffer): vo
   }
 }
 
-/** Twilio's webhooks post forms; they keep their own rule (the signature covers the fields). */
-const WEBHOOK_PATH = /^\/api\/webhooks\//;
-
 /**
- * Every route but the webhooks takes JSON only: a body (Content-Length above 0, or chunked) of
- * any other type, or of no declared type (a plain fetch() of a string sends text/plain), answers
- * 415 before it is read, rather than being parsed as a form or dropped and then reported as
- * missing fields. A body-less request (GET, DELETE, an empty POST) has no type to check.
+ * Every route but the webhooks (Twilio posts forms and signs their fields) takes JSON only: a
+ * body (Content-Length above 0, or chunked) of any other type, or of no declared type (a plain
+ * fetch() of a string sends text/plain), answers 415 before it is read, rather than being parsed
+ * as a form or dropped and then reported as missing fields. A body-less request (GET, DELETE, an empty POST) has no type to check.
  */
 export function requireJsonBody(req: Request, res: Response, next: NextFunction): void {
   const length = req.headers['content-length'];
   const hasBody =
     req.headers['transfer-encoding'] !== undefined || (length !== undefined && Number(length) > 0);
-  if (!hasBody || WEBHOOK_PATH.test(req.path) || req.is('application/json')) return next();
+  if (!hasBody || isWebhookUrl(req.url) || req.is('application/json')) return next();
   res.status(415).json(Errors.jsonOnly().toBody());
 }
 
